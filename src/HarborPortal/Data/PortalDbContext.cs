@@ -1,0 +1,28 @@
+using HarborPortal.Features.Audit;
+using HarborPortal.Features.Auth;
+using Microsoft.EntityFrameworkCore;
+
+namespace HarborPortal.Data;
+
+/// <summary>
+/// The portal's one database. Features query it directly; each provider has a derived context
+/// (<see cref="SqlitePortalDbContext"/>, later PostgreSQL) that owns its migrations.
+/// </summary>
+public abstract class PortalDbContext(DbContextOptions options) : DbContext(options)
+{
+    public DbSet<UserAccount> UserAccounts => Set<UserAccount>();
+
+    public DbSet<UserSession> UserSessions => Set<UserSession>();
+
+    public DbSet<ApiToken> ApiTokens => Set<ApiToken>();
+
+    public DbSet<LocalAdminAccount> LocalAdminAccounts => Set<LocalAdminAccount>();
+
+    public DbSet<AuditEvent> AuditEvents => Set<AuditEvent>();
+
+    protected override void OnModelCreating(ModelBuilder modelBuilder)
+    {
+        // Entity configurations live beside their entities, in the feature folders.
+        modelBuilder.ApplyConfigurationsFromAssembly(typeof(PortalDbContext).Assembly);
+    }
+}

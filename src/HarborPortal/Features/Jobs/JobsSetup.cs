@@ -1,0 +1,39 @@
+using HarborPortal.Data;
+using Microsoft.Data.Sqlite;
+using Quartz;
+
+namespace HarborPortal.Features.Jobs;
+
+public static class JobsSetup
+{
+    /// <summary>
+    /// Quartz with its persistent store in the portal's own database (schema created at start), so schedules
+    /// and one-off triggers survive a restart. Jobs are resolved from DI per run (scoped DbContext is fine).
+    /// </summary>
+    public static WebApplicationBuilder AddPortalJobs(this WebApplicationBuilder builder)
+    {
+        var connectionString = DataServiceCollectionExtensions.SqliteConnectionString(builder.Configuration, builder.Environment.ContentRootPath);
+
+        builder.Services.AddQuartz(quartz =>
+        {
+            quartz.UsePersistentStore(store =>
+            {
+                store.UseSqlite(SqliteFactory.Instance, connectionString);
+                store.UseSystemTextJsonSerializer();
+                store.ProvisionSchema();
+            });
+
+            quartz.AddJob<HousekeepingJob>(job => job
+                .WithIdentity(HousekeepingJob.Key)
+                .WithDescription("Deletes sessions that ended or expired more than 30 days ago."));
+            quartz.AddTrigger(trigger => trigger
+                .ForJob(HousekeepingJob.Key)
+                .WithIdentity("housekeeping-hourly", "system")
+                .WithDescription("Every hour")
+                .WithSimpleSchedule(s => s.WithInterval(TimeSpan.FromHours(1)).RepeatForever())
+                .StartAt(DateTimeOffset.UtcNow.AddMinutes(5)));
+        });
+        builder.Services.AddQuartzHostedService(options => options.WaitForJobsToComplete = true);
+        return builder;
+    }
+}

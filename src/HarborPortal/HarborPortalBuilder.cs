@@ -1,0 +1,113 @@
+using System.Net;
+using HarborPortal.Components;
+using HarborPortal.Data;
+using HarborPortal.Features.Audit;
+using HarborPortal.Features.Auth;
+using HarborPortal.Features.Jobs;
+using HarborPortal.Web;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.HttpOverrides;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace HarborPortal;
+
+/// <summary>The composition root, in reading order: what the portal is made of, then how a request flows through it.</summary>
+public static class HarborPortalBuilder
+{
+    public static WebApplicationBuilder AddHarborPortal(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddOptions<PortalOptions>().BindConfiguration(PortalOptions.SectionName);
+        services.AddSingleton(TimeProvider.System);
+        services.AddHttpContextAccessor();
+
+        // The one database: SQLite by default, migrations applied at start.
+        builder.AddPortalDatabase();
+
+        // Keys that protect cookies, antiforgery tokens and stored tickets: on disk in the data directory so that restarts keep sessions.
+        var dataDirectory = (builder.Configuration.GetSection(PortalOptions.SectionName).Get<PortalOptions>() ?? new()).ResolveDataDirectory(builder.Environment.ContentRootPath);
+        services.AddDataProtection()
+            .SetApplicationName("HarborPortal")
+            .PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(dataDirectory, "keys")));
+
+        // Sign-in: authentik over OIDC, the break-glass admin, personal API tokens; roles as policies.
+        services.AddOptions<OidcOptions>().BindConfiguration(OidcOptions.SectionName);
+        services.AddOptions<LocalAdminOptions>().BindConfiguration(LocalAdminOptions.SectionName);
+        services.AddSingleton<LocalAdminAvailability>();
+        builder.AddPortalAuthentication();
+        services.AddPortalAuthorization();
+        services.AddCascadingAuthenticationState();
+
+        // The append-only audit log.
+        services.AddSingleton<AuditLog>();
+
+        // Background jobs: Quartz with its store in the portal database.
+        builder.AddPortalJobs();
+
+        // Pages: Razor components rendered on the server (static SSR; htmx swaps fragments).
+        services.AddRazorComponents();
+        services.AddAntiforgery(options => options.HeaderName = "RequestVerificationToken");
+
+        // The JSON API's errors are problem+json.
+        services.AddProblemDetails();
+
+        services.AddPortalHealthChecks();
+
+        // Behind a TLS-terminating proxy: trust X-Forwarded-* from the configured proxies only.
+        services.AddOptions<ForwardedHeadersOptions>().Configure<IConfiguration>((options, configuration) =>
+        {
+            options.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto | ForwardedHeaders.XForwardedHost;
+            foreach (var proxy in configuration.GetSection("ForwardedHeaders:KnownProxies").Get<string[]>() ?? [])
+            {
+                options.KnownProxies.Add(IPAddress.Parse(proxy));
+            }
+
+            foreach (var network in configuration.GetSection("ForwardedHeaders:KnownNetworks").Get<string[]>() ?? [])
+            {
+                options.KnownIPNetworks.Add(System.Net.IPNetwork.Parse(network));
+            }
+        });
+
+        return builder;
+    }
+
+    public static async Task UseHarborPortalAsync(this WebApplication app)
+    {
+        await app.MigrateDatabaseAsync();
+
+        app.UseForwardedHeaders();
+
+        // Errors: API callers get problem+json; people get a page that says what happened, never how.
+        app.UseWhen(c => c.Request.Path.StartsWithSegments("/api"), api => api.UseStatusCodePages());
+        app.UseWhen(c => !c.Request.Path.StartsWithSegments("/api"), pages =>
+        {
+            pages.UseExceptionHandler("/error/500", createScopeForErrors: true);
+            pages.UseStatusCodePagesWithReExecute("/error/{0}");
+        });
+        if (!app.Environment.IsDevelopment())
+        {
+            app.UseHsts();
+        }
+
+        var oidc = app.Services.GetRequiredService<IOptions<OidcOptions>>().Value;
+        app.UseSecurityHeaders(oidc.IsConfigured && Uri.TryCreate(oidc.Authority, UriKind.Absolute, out var authority) ? authority.GetLeftPart(UriPartial.Authority) : null);
+
+        app.UseStaticFiles();
+        app.UseRouting();
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.UseAntiforgery();
+
+        app.MapPortalHealthChecks();
+        app.MapJobsEndpoints();
+        app.MapRazorComponents<App>();
+    }
+
+    private static async Task MigrateDatabaseAsync(this WebApplication app)
+    {
+        await using var scope = app.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<PortalDbContext>();
+        await db.Database.MigrateAsync();
+    }
+}

@@ -97,6 +97,7 @@ public static class HarborPortalBuilder
         app.UseRouting();
         app.UseAuthentication();
         app.UseAuthorization();
+        app.UseAdminArea();
         app.UseAntiforgery();
 
         app.MapPortalHealthChecks();

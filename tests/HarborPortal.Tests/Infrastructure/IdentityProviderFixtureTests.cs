@@ -11,6 +11,10 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Protocols;
+using Microsoft.IdentityModel.Protocols.OpenIdConnect;
+using Microsoft.IdentityModel.Tokens;
 using Xunit.Abstractions;
 
 namespace HarborPortal.Tests.Infrastructure;
@@ -85,6 +89,19 @@ public sealed class IdentityProviderFixtureTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task A_Server_That_Fails_To_Start_Reports_Its_Stderr()
+    {
+        // "token" is one of authentik's reserved slugs; the server refuses it and exits.
+        var ex = await Assert.ThrowsAsync<InvalidOperationException>(() => IdentityProviderFixture.StartAsync(new IdentityProviderOptions
+        {
+            Slug = "token",
+            RedirectUris = [RedirectUri],
+            Log = output.WriteLine,
+        }));
+        Assert.Contains("reserved", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Health_Endpoint_Answers_Ok()
     {
         await using var idp = await StartAsync("RS256");
@@ -132,6 +149,38 @@ public sealed class IdentityProviderFixtureTests(ITestOutputHelper output)
         Assert.Equal(HttpStatusCode.OK, userinfo.Status);
         Assert.Equal(dev.Sub, userinfo.Json!.RootElement.GetProperty("sub").GetString());
         Assert.Equal(["harbor-portal-developers", "team-a"], Strings(userinfo.Json.RootElement, "groups"));
+    }
+
+    [Theory]
+    [InlineData("RS256")]
+    [InlineData("HS256")]
+    public async Task Id_Token_Validates_With_Microsoft_IdentityModel_From_Discovery(string signing)
+    {
+        await using var idp = await StartAsync(signing);
+        using var rp = await RelyingParty.CreateAsync(idp);
+        var tokens = await rp.SignInAsync("nogroup", "nogroup-pass");
+
+        // What the portal's OpenID Connect handler does: read discovery (over http), then validate.
+        var manager = new ConfigurationManager<OpenIdConnectConfiguration>(
+            idp.DiscoveryUrl, new OpenIdConnectConfigurationRetriever(), new HttpDocumentRetriever { RequireHttps = false });
+        var configuration = await manager.GetConfigurationAsync(CancellationToken.None);
+        Assert.Equal(idp.Issuer, configuration.Issuer);
+        Assert.Equal(signing == "RS256" ? 1 : 0, configuration.SigningKeys.Count);
+
+        var parameters = new TokenValidationParameters
+        {
+            ValidIssuer = configuration.Issuer,
+            ValidAudience = idp.ClientId,
+            ValidAlgorithms = configuration.IdTokenSigningAlgValuesSupported,
+            // authentik without a signing key (HS256): the client secret is the key.
+            IssuerSigningKeys = signing == "RS256"
+                ? configuration.SigningKeys
+                : [new SymmetricSecurityKey(Encoding.UTF8.GetBytes(idp.ClientSecret))],
+        };
+        var result = await new JsonWebTokenHandler().ValidateTokenAsync(tokens.IdToken, parameters);
+        Assert.True(result.IsValid, result.Exception?.ToString());
+        Assert.Equal("nogroup", result.Claims["preferred_username"]);
+        Assert.Equal(IdentityProviderFixture.User("nogroup").Sub, result.Claims["sub"]);
     }
 
     [Fact]

@@ -21,7 +21,21 @@ fi
 export PORTAL_CHROMIUM_PATH="${PORTAL_CHROMIUM_PATH:-$(command -v chromium)}"
 
 dotnet build HarborPortal.sln -c Release
+rm -rf TestResults
 status=0
-dotnet test tests/HarborPortal.Tests -c Release --no-build --logger "console;verbosity=normal" --results-directory TestResults || status=$?
-dotnet test tests/HarborPortal.BrowserTests -c Release --no-build --logger "console;verbosity=normal" --results-directory TestResults || status=$?
+for project in tests/HarborPortal.Tests tests/HarborPortal.BrowserTests; do
+  dotnet test "$project" -c Release --no-build --results-directory TestResults \
+    --logger "console;verbosity=normal" --logger "trx;LogFilePrefix=$(basename "$project")" || status=$?
+done
+
+# One closing line over both projects, read from the TRX reports.
+passed=0; failed=0; skipped=0
+for trx in TestResults/*.trx; do
+  [ -f "$trx" ] || continue
+  counters=$(grep -o '<Counters [^>]*' "$trx")
+  passed=$((passed + $(sed -n 's/.* passed="\([0-9]*\)".*/\1/p' <<<"$counters")))
+  failed=$((failed + $(sed -n 's/.* failed="\([0-9]*\)".*/\1/p' <<<"$counters")))
+  skipped=$((skipped + $(sed -n 's/.* notExecuted="\([0-9]*\)".*/\1/p' <<<"$counters")))
+done
+echo "${passed} passed, ${failed} failed, ${skipped} skipped"
 exit $status

@@ -1,5 +1,12 @@
 using HarborPortal;
 using HarborPortal.Features.AdminCli;
+using HarborPortal.Web;
+
+// `HarborPortal healthcheck`: the container's probe, answered before anything else starts.
+if (HealthProbe.IsHealthCheckCommand(args))
+{
+    return await HealthProbe.RunAsync(args);
+}
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddHarborPortal();

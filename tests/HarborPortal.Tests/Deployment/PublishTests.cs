@@ -1,0 +1,141 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using HarborPortal.Tests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace HarborPortal.Tests.Deployment;
+
+/// <summary>
+/// No Docker engine runs here, so this performs the Dockerfile's publish step and starts the published app the
+/// way the container does (its own folder, data directory from the environment, the healthcheck command).
+/// </summary>
+public sealed class PublishTests(ITestOutputHelper output) : IAsyncLifetime
+{
+    private readonly string _publishDirectory = Path.Combine(Path.GetTempPath(), "harborportal-publish", Guid.NewGuid().ToString("n"));
+    private readonly string _dataDirectory = Path.Combine(Path.GetTempPath(), "harborportal-publish-data", Guid.NewGuid().ToString("n"));
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public Task DisposeAsync()
+    {
+        foreach (var dir in new[] { _publishDirectory, _dataDirectory })
+        {
+            if (Directory.Exists(dir))
+            {
+                Directory.Delete(dir, recursive: true);
+            }
+        }
+
+        return Task.CompletedTask;
+    }
+
+    [Fact]
+    public async Task The_Published_App_Starts_Serves_Its_Assets_And_Passes_Its_Healthcheck()
+    {
+        // Arrange: the Dockerfile's publish (reusing the build these tests run on).
+        var publish = await RunAsync("dotnet", $"publish src/HarborPortal/HarborPortal.csproj -c {RepositoryPaths.Configuration} --no-build -o \"{_publishDirectory}\"", RepositoryPaths.Root, TimeSpan.FromMinutes(4));
+        Assert.True(publish.ExitCode == 0, publish.Output);
+        Assert.True(File.Exists(Path.Combine(_publishDirectory, "HarborPortal.dll")));
+        Assert.True(File.Exists(Path.Combine(_publishDirectory, "appsettings.json")), "the top-level appsettings.json is published");
+        Assert.True(File.Exists(Path.Combine(_publishDirectory, "wwwroot", "lib", "htmx", "htmx.min.js")), "front-end assets are published");
+        Assert.True(File.Exists(Path.Combine(_publishDirectory, "wwwroot", "css", "site.css")), "the top-level wwwroot is published");
+
+        var port = FreePort();
+        var url = $"http://127.0.0.1:{port}";
+        var start = new ProcessStartInfo("dotnet", "HarborPortal.dll")
+        {
+            WorkingDirectory = _publishDirectory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            Environment =
+            {
+                ["ASPNETCORE_URLS"] = url,
+                ["Portal__DataDirectory"] = _dataDirectory,
+                ["LocalAdmin__Password"] = "Published-Test-Pa55word!",
+            },
+        };
+        using var app = Process.Start(start)!;
+        app.OutputDataReceived += (_, e) => { if (e.Data is not null) { Log(e.Data); } };
+        app.ErrorDataReceived += (_, e) => { if (e.Data is not null) { Log(e.Data); } };
+        app.BeginOutputReadLine();
+        app.BeginErrorReadLine();
+
+        try
+        {
+            // Act
+            using var client = new HttpClient { BaseAddress = new Uri(url) };
+            await WaitUntilReadyAsync(client, app);
+
+            // Assert
+            Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/lib/htmx/htmx.min.js")).StatusCode);
+            Assert.Contains("HarborPortal", await client.GetStringAsync("/account/login"));
+            Assert.True(File.Exists(Path.Combine(_dataDirectory, "harborportal.db")), "the SQLite file is in the configured data directory");
+
+            var probe = await RunAsync("dotnet", $"HarborPortal.dll healthcheck {url}/healthz", _publishDirectory, TimeSpan.FromSeconds(30));
+            Assert.True(probe.ExitCode == 0, probe.Output);
+
+            var deadProbe = await RunAsync("dotnet", $"HarborPortal.dll healthcheck http://127.0.0.1:{FreePort()}/healthz", _publishDirectory, TimeSpan.FromSeconds(30));
+            Assert.Equal(1, deadProbe.ExitCode);
+        }
+        finally
+        {
+            app.Kill(entireProcessTree: true);
+            await app.WaitForExitAsync();
+        }
+    }
+
+    private void Log(string line)
+    {
+        try
+        {
+            output.WriteLine(line);
+        }
+        catch (InvalidOperationException)
+        {
+            // The test already finished.
+        }
+    }
+
+    private static async Task WaitUntilReadyAsync(HttpClient client, Process app)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (DateTime.UtcNow < deadline)
+        {
+            Assert.False(app.HasExited, "the published app exited during start");
+            try
+            {
+                if ((await client.GetAsync("/readyz")).IsSuccessStatusCode)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+                // Not listening yet.
+            }
+
+            await Task.Delay(250);
+        }
+
+        Assert.Fail("the published app did not become ready within 60 seconds");
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private static async Task<(int ExitCode, string Output)> RunAsync(string file, string arguments, string workingDirectory, TimeSpan timeout)
+    {
+        var start = new ProcessStartInfo(file, arguments) { WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true };
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var cts = new CancellationTokenSource(timeout);
+        await process.WaitForExitAsync(cts.Token);
+        return (process.ExitCode, await stdout + await stderr);
+    }
+}

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Protocols;
 using Microsoft.IdentityModel.Protocols.OpenIdConnect;
@@ -12,14 +13,6 @@ namespace HarborPortal.Features.Auth;
 /// </summary>
 public sealed class OidcConfigurationProvider
 {
-    static OidcConfigurationProvider()
-    {
-        // By default IdentityModel refreshes in the background and hands out the stale keys meanwhile, so a retry right
-        // after RequestRefresh() would see the old JWKS. Blocking refreshes let a sign-in signed with a rotated key succeed
-        // at once; sign-ins are rare enough that waiting for one fetch costs nothing. Set before any manager reads it.
-        AppContext.SetSwitch("Switch.Microsoft.IdentityModel.UpdateConfigAsBlocking", true);
-    }
-
     private readonly ConfigurationManager<OpenIdConnectConfiguration>? _manager;
 
     public OidcConfigurationProvider(IOptions<OidcOptions> options)
@@ -65,4 +58,17 @@ public sealed class OidcConfigurationProvider
 
     private ConfigurationManager<OpenIdConnectConfiguration> Manager =>
         _manager ?? throw new InvalidOperationException("OpenID Connect is not configured: set Oidc:Authority and Oidc:ClientId.");
+}
+
+internal static class IdentityModelSwitches
+{
+    /// <summary>
+    /// By default IdentityModel refreshes configuration in the background and hands out the stale keys meanwhile, so a
+    /// retry right after RequestRefresh() would still see the old JWKS. Blocking refreshes let a sign-in signed with a
+    /// rotated key succeed at once; sign-ins are rare enough that waiting for one fetch costs nothing. IdentityModel
+    /// caches the switch the first time any of its code reads it (creating a token does), hence a module initializer.
+    /// </summary>
+    [ModuleInitializer]
+    internal static void UseBlockingConfigurationRefresh() =>
+        AppContext.SetSwitch("Switch.Microsoft.IdentityModel.UpdateConfigAsBlocking", true);
 }

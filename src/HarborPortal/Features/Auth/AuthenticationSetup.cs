@@ -1,6 +1,8 @@
+using HarborPortal.Features.Account;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Authentication.OAuth;
+using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.Options;
 
 namespace HarborPortal.Features.Auth;
@@ -13,6 +15,8 @@ public static class PortalAuthentication
     public const string CookieScheme = CookieAuthenticationDefaults.AuthenticationScheme;
     public const string OidcScheme = "oidc";
     public const string ApiTokenScheme = "ApiToken";
+
+    public const string CookieName = "__harborportal";
 
     public const string LoginPath = "/account/login";
     public const string LogoutPath = "/account/logout";
@@ -39,13 +43,25 @@ public static class PortalAuthentication
             })
             .AddCookie(CookieScheme, options =>
             {
-                options.Cookie.Name = "__harborportal";
+                options.Cookie.Name = CookieName;
                 options.Cookie.HttpOnly = true;
                 options.Cookie.SameSite = SameSiteMode.Lax;
                 options.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
                 options.LoginPath = LoginPath;
                 options.ReturnUrlParameter = "returnUrl";
                 options.SlidingExpiration = true;
+                options.Events.OnRedirectToLogin = context =>
+                {
+                    // A session cookie that no longer finds its session (revoked, ended by authentik, expired): say so.
+                    if (context.Request.Cookies.ContainsKey(CookieName))
+                    {
+                        context.RedirectUri = QueryHelpers.AddQueryString(context.RedirectUri, "error", LoginErrors.SessionEnded);
+                        context.Response.Cookies.Delete(CookieName);
+                    }
+
+                    context.Response.Redirect(context.RedirectUri);
+                    return Task.CompletedTask;
+                };
                 options.Events.OnRedirectToAccessDenied = context =>
                 {
                     // A real 403 with the 403 page (status code pages re-execute), not a redirect to a 200.

@@ -42,7 +42,16 @@ public sealed partial class OidcSignIn(
             throw new OidcSignInException(LoginErrors.InvalidState, "the state carries no nonce");
         }
 
-        var validation = await validator.ValidateIdTokenAsync(idToken, nonce, ct);
+        OidcTokenValidation validation;
+        try
+        {
+            validation = await validator.ValidateIdTokenAsync(idToken, nonce, ct);
+        }
+        catch (InvalidOperationException ex)
+        {
+            throw new OidcSignInException(LoginErrors.ProviderUnavailable, "the provider's keys could not be read to check the id_token", innerException: ex);
+        }
+
         if (!validation.IsValid)
         {
             throw new OidcSignInException(LoginErrors.InvalidToken, $"the id_token was refused: {validation.Failure}");

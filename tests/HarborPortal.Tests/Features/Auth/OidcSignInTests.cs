@@ -318,7 +318,48 @@ public sealed class OidcSignInTests : IAsyncLifetime
         }));
 
         Assert.Equal("/admin/sessions?revoked=1", response.Headers.Location!.OriginalString);
-        Assert.Equal(HttpStatusCode.Redirect, (await viewer.Client.GetAsync("/")).StatusCode);
+        var after = await viewer.Client.GetAsync("/");
+        Assert.Equal(HttpStatusCode.Redirect, after.StatusCode);
+        Assert.Contains("error=session_ended", after.Headers.Location!.Query, StringComparison.Ordinal);
+        await using (var db = app!.Services.GetRequiredService<IDbContextFactory<PortalDbContext>>().CreateDbContext())
+        {
+            Assert.Equal("revoked", (await db.UserSessions.SingleAsync(s => s.Id == victorsSession)).EndedReason);
+        }
+    }
+
+    [Fact]
+    public async Task Groups_Claim_As_A_Single_String_Is_One_Group()
+    {
+        using var browser = new PortalBrowser(Portal());
+
+        await browser.SignInAsync(idp, nonce =>
+        {
+            var claims = idp.IdTokenClaims(nonce, "sub-4", "dave");
+            claims["groups"] = "portal-admins";
+            return claims;
+        });
+
+        Assert.Equal(HttpStatusCode.OK, (await browser.Client.GetAsync("/admin/sessions")).StatusCode);
+    }
+
+    [Fact]
+    public async Task Hs256_Provider_Signs_In_And_Admins_See_The_Signing_Key_Warning()
+    {
+        // authentik with no signing key selected: HS256 keyed with the client secret, an empty JWKS.
+        idp.Algorithms.Clear();
+        idp.Algorithms.Add("HS256");
+        using var browser = new PortalBrowser(Portal());
+
+        await browser.SignInAsync(idp);
+
+        var health = app!.Services.GetRequiredService<OidcHealth>();
+        for (var i = 0; i < 50 && health.CheckedAt is null; i++)
+        {
+            await Task.Delay(100);
+        }
+
+        var page = await browser.Client.GetStringAsync("/admin/sessions");
+        Assert.Contains("authentik has no signing key selected", page, StringComparison.Ordinal);
     }
 
     [Fact]

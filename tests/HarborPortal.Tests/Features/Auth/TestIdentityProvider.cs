@@ -65,7 +65,10 @@ public sealed class TestIdentityProvider : IAsyncDisposable
     /// <summary>When true, discovery and JWKS answer 503, as a provider that is not up yet.</summary>
     public bool Unavailable { get; set; }
 
-    public int DiscoveryRequests;
+    private int _discoveryRequests;
+
+    /// <summary>How often discovery was read (a JWKS refresh reads it again).</summary>
+    public int DiscoveryRequests => Volatile.Read(ref _discoveryRequests);
 
     /// <summary>Claims the userinfo endpoint returns (sub is added from the code's id_token when missing).</summary>
     public Dictionary<string, object>? UserInfo { get; set; }
@@ -176,7 +179,7 @@ public sealed class TestIdentityProvider : IAsyncDisposable
 
     private IResult Discovery()
     {
-        Interlocked.Increment(ref DiscoveryRequests);
+        Interlocked.Increment(ref _discoveryRequests);
         return Results.Json(new Dictionary<string, object>
         {
             ["issuer"] = Issuer,

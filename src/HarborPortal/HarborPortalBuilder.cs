@@ -101,6 +101,8 @@ public static class HarborPortalBuilder
         app.UseAntiforgery();
 
         app.MapPortalHealthChecks();
+        // Login through authentik, logout (also back-channel from authentik), session revoke.
+        app.MapAuthEndpoints();
         app.MapJobsEndpoints();
         app.MapRazorComponents<App>();
     }

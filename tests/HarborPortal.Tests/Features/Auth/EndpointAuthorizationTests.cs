@@ -21,6 +21,7 @@ public sealed class EndpointAuthorizationTests : IAsyncLifetime
         "/account/login",                 // the login page
         "/account/login/oidc",            // starts the authentik challenge
         "/account/login/local",           // the break-glass admin's form post
+        "/account/logout",                // a POST with an antiforgery token; works for an already-expired session too
         "/signout-callback-oidc",         // authentik's post-logout redirect
         "/signout-backchannel-oidc",      // authentik's back-channel logout (the logout token is the credential)
         "/healthz",                       // liveness probe

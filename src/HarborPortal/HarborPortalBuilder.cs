@@ -79,12 +79,7 @@ public static class HarborPortalBuilder
         app.UseForwardedHeaders();
 
         // Errors: API callers get problem+json; people get a page that says what happened, never how.
-        app.UseWhen(c => c.Request.Path.StartsWithSegments("/api"), api => api.UseStatusCodePages());
-        app.UseWhen(c => !c.Request.Path.StartsWithSegments("/api"), pages =>
-        {
-            pages.UseExceptionHandler("/error/500", createScopeForErrors: true);
-            pages.UseStatusCodePagesWithReExecute("/error/{0}");
-        });
+        app.UsePortalErrorPages();
         if (!app.Environment.IsDevelopment())
         {
             app.UseHsts();
@@ -99,6 +94,7 @@ public static class HarborPortalBuilder
         app.UseAuthorization();
         app.UseAdminArea();
         app.UseAntiforgery();
+        app.RejectInvalidAntiforgeryTokens();
 
         app.MapPortalHealthChecks();
         // Login through authentik, logout (also back-channel from authentik), session revoke.

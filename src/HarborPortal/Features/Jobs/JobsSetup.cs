@@ -21,6 +21,9 @@ public static class JobsSetup
                 store.UseSqlite(SqliteFactory.Instance, connectionString);
                 store.UseSystemTextJsonSerializer();
                 store.ProvisionSchema();
+
+                // Each job's last run (when, result, duration) in the same database, for the Jobs page and every node.
+                store.UseExecutionHistory();
             });
 
             quartz.AddJob<HousekeepingJob>(job => job

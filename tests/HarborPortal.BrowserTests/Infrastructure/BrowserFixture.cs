@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 using Microsoft.Playwright;
+using HarborPortal.Tests.Infrastructure;
 using Xunit.Abstractions;
 
 namespace HarborPortal.BrowserTests.Infrastructure;

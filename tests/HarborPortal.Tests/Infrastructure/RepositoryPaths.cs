@@ -5,6 +5,16 @@ public static class RepositoryPaths
     /// <summary>The repository root: the first folder above the test binaries holding <c>HarborPortal.sln</c>.</summary>
     public static string Root { get; } = FindRoot();
 
+    /// <summary>Failure screenshots and traces (git-ignored; the folder <c>build/test.sh</c> passes to <c>dotnet test</c>).</summary>
+    public static string TestResults => Path.Combine(Root, "TestResults");
+
+    /// <summary>The README's screenshots (committed).</summary>
+    public static string DocsScreenshots => Path.Combine(Root, "docs", "screenshots");
+
+    /// <summary>A test or page name made safe for a file name.</summary>
+    public static string FileName(string name) =>
+        string.Concat(name.Select(c => Path.GetInvalidFileNameChars().Contains(c) || c is ' ' or '(' or ')' or '"' ? '_' : c));
+
     private static string FindRoot()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)

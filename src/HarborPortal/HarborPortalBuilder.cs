@@ -5,6 +5,7 @@ using HarborPortal.Features.Audit;
 using HarborPortal.Features.Auth;
 using HarborPortal.Features.Jobs;
 using HarborPortal.Web;
+using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.EntityFrameworkCore;
@@ -35,6 +36,8 @@ public static class HarborPortalBuilder
         services.AddOptions<OidcOptions>().BindConfiguration(OidcOptions.SectionName);
         services.AddOptions<LocalAdminOptions>().BindConfiguration(LocalAdminOptions.SectionName);
         services.AddSingleton<LocalAdminAvailability>();
+        // The break-glass admin: its account is made (or its password rotated from configuration) before the server listens.
+        services.AddLocalAdmin();
         builder.AddPortalAuthentication();
         services.AddPortalAuthorization();
         services.AddCascadingAuthenticationState();
@@ -97,10 +100,13 @@ public static class HarborPortalBuilder
         app.UseRouting();
         app.UseAuthentication();
         app.UseAuthorization();
-        app.UseAntiforgery();
+        // Once per request: an error page re-executed after a failed check must not read the rejected form again (it throws).
+        app.UseWhen(c => c.Features.Get<IAntiforgeryValidationFeature>() is null, a => a.UseAntiforgery());
 
         app.MapPortalHealthChecks();
         app.MapJobsEndpoints();
+        // POST /account/login/local: the break-glass admin's sign-in form.
+        app.MapLocalAdminEndpoints();
         app.MapRazorComponents<App>();
     }
 

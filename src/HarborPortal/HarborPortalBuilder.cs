@@ -1,6 +1,7 @@
 using System.Net;
 using HarborPortal.Components;
 using HarborPortal.Data;
+using HarborPortal.Features.Account;
 using HarborPortal.Features.Audit;
 using HarborPortal.Features.Auth;
 using HarborPortal.Features.Jobs;
@@ -107,6 +108,8 @@ public static class HarborPortalBuilder
         app.MapJobsEndpoints();
         // POST /account/login/local: the break-glass admin's sign-in form.
         app.MapLocalAdminEndpoints();
+        // POST /account/tokens…: a user's own API tokens, from the account page.
+        app.MapAccountEndpoints();
         app.MapRazorComponents<App>();
     }
 

@@ -2,6 +2,7 @@ using System.Net;
 using HarborPortal.Components;
 using HarborPortal.Data;
 using HarborPortal.Features.Account;
+using HarborPortal.Features.Api;
 using HarborPortal.Features.Audit;
 using HarborPortal.Features.Auth;
 using HarborPortal.Features.Jobs;
@@ -55,6 +56,8 @@ public static class HarborPortalBuilder
 
         // The JSON API's errors are problem+json.
         services.AddProblemDetails();
+        // The /api/v1 JSON API: its OpenAPI document, problem+json for exceptions, 401/403 instead of redirects.
+        services.AddPortalApi();
 
         services.AddPortalHealthChecks();
 
@@ -83,7 +86,7 @@ public static class HarborPortalBuilder
         app.UseForwardedHeaders();
 
         // Errors: API callers get problem+json; people get a page that says what happened, never how.
-        app.UseWhen(c => c.Request.Path.StartsWithSegments("/api"), api => api.UseStatusCodePages());
+        app.UseWhen(c => c.Request.Path.StartsWithSegments("/api"), api => api.UseExceptionHandler().UseStatusCodePages());
         app.UseWhen(c => !c.Request.Path.StartsWithSegments("/api"), pages =>
         {
             pages.UseExceptionHandler("/error/500", createScopeForErrors: true);
@@ -110,6 +113,8 @@ public static class HarborPortalBuilder
         app.MapLocalAdminEndpoints();
         // POST /account/tokens…: a user's own API tokens, from the account page.
         app.MapAccountEndpoints();
+        // /api/v1: the JSON API (role policies, cookie reads only, OpenAPI document).
+        app.MapApiEndpoints();
         app.MapRazorComponents<App>();
     }
 

@@ -2,6 +2,7 @@ using System.Net;
 using HarborPortal.Components;
 using HarborPortal.Data;
 using HarborPortal.Features.Account;
+using HarborPortal.Features.AdminCli;
 using HarborPortal.Features.Api;
 using HarborPortal.Features.Audit;
 using HarborPortal.Features.Auth;
@@ -58,6 +59,9 @@ public static class HarborPortalBuilder
         services.AddProblemDetails();
         // The /api/v1 JSON API: its OpenAPI document, problem+json for exceptions, 401/403 instead of redirects.
         services.AddPortalApi();
+
+        // `admin …` commands: their logs go to stderr so that stdout carries only the result.
+        builder.AddAdminCommandLine();
 
         services.AddPortalHealthChecks();
 

@@ -32,7 +32,7 @@ public static class AccountEndpoints
     private static async Task<RedirectHttpResult> CreateTokenAsync(
         [FromForm] string? name, [FromForm] string? expiresInDays, HttpContext context, PortalDbContext db, ApiTokens tokens)
     {
-        var owner = UserIdOf(context.User) is { } userId ? await db.UserAccounts.FindAsync([userId], context.RequestAborted) : null;
+        var owner = ApiTokens.OwnerIdOf(context.User) is { } userId ? await db.UserAccounts.FindAsync([userId], context.RequestAborted) : null;
         if (owner is null)
         {
             return Back($"error={ErrorNoAccount}");
@@ -56,7 +56,7 @@ public static class AccountEndpoints
 
     private static async Task<RedirectHttpResult> RevokeTokenAsync([FromForm] long id, HttpContext context, ApiTokens tokens)
     {
-        if (UserIdOf(context.User) is not { } userId)
+        if (ApiTokens.OwnerIdOf(context.User) is not { } userId)
         {
             return Back($"error={ErrorNoAccount}");
         }
@@ -67,9 +67,6 @@ public static class AccountEndpoints
 
     /// <summary>The token made by the last form post, once: the cookie that carried it is deleted as it is read.</summary>
     public static string? TakeNewToken(HttpContext context, long userId) => NewTokenCookie.Take(context, userId);
-
-    public static long? UserIdOf(ClaimsPrincipal user) =>
-        long.TryParse(user.FindFirstValue(PortalClaimTypes.UserId), NumberStyles.None, CultureInfo.InvariantCulture, out var id) ? id : null;
 
     private static string AuthMethodOf(ClaimsPrincipal user) => user.FindFirstValue(PortalClaimTypes.AuthMethod) ?? "web";
 

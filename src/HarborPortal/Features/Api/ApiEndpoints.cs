@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Security.Claims;
 using HarborPortal.Data;
 using HarborPortal.Features.Audit;
@@ -91,7 +90,7 @@ public static class ApiEndpoints
 
     private static Ok<MeResponse> GetMe(ClaimsPrincipal user) =>
         TypedResults.Ok(new MeResponse(
-            UserIdOf(user),
+            ApiTokens.OwnerIdOf(user),
             user.Identity?.Name ?? "",
             user.FindFirstValue(PortalClaimTypes.DisplayName),
             user.FindFirstValue(PortalClaimTypes.AuthMethod),
@@ -101,7 +100,7 @@ public static class ApiEndpoints
     private static async Task<Results<Ok<List<ApiTokenResponse>>, ProblemHttpResult>> ListMyTokensAsync(
         ClaimsPrincipal user, PortalDbContext db, TimeProvider time, CancellationToken cancellationToken)
     {
-        if (UserIdOf(user) is not { } userId)
+        if (ApiTokens.OwnerIdOf(user) is not { } userId)
         {
             return NoAccount();
         }
@@ -114,7 +113,7 @@ public static class ApiEndpoints
     private static async Task<Results<Created<CreatedTokenResponse>, ValidationProblem, ProblemHttpResult>> CreateMyTokenAsync(
         CreateTokenRequest request, ClaimsPrincipal user, PortalDbContext db, ApiTokens tokens, TimeProvider time, CancellationToken cancellationToken)
     {
-        var owner = UserIdOf(user) is { } userId ? await db.UserAccounts.FindAsync([userId], cancellationToken) : null;
+        var owner = ApiTokens.OwnerIdOf(user) is { } userId ? await db.UserAccounts.FindAsync([userId], cancellationToken) : null;
         if (owner is null)
         {
             return NoAccount();
@@ -143,7 +142,7 @@ public static class ApiEndpoints
     private static async Task<Results<NoContent, NotFound, ProblemHttpResult>> RevokeMyTokenAsync(
         long id, ClaimsPrincipal user, ApiTokens tokens, CancellationToken cancellationToken)
     {
-        if (UserIdOf(user) is not { } userId)
+        if (ApiTokens.OwnerIdOf(user) is not { } userId)
         {
             return NoAccount();
         }
@@ -159,9 +158,6 @@ public static class ApiEndpoints
         var page = await new AuditQuery(action, actor, success, from, to, before, limit ?? AuditQuery.PageSize).RunAsync(db.AuditEvents, cancellationToken);
         return TypedResults.Ok(new AuditPageResponse([.. page.Events.Select(e => e.AsResponse())], page.NextBefore));
     }
-
-    private static long? UserIdOf(ClaimsPrincipal user) =>
-        long.TryParse(user.FindFirstValue(PortalClaimTypes.UserId), NumberStyles.None, CultureInfo.InvariantCulture, out var id) ? id : null;
 
     private static ProblemHttpResult NoAccount() =>
         TypedResults.Problem(statusCode: StatusCodes.Status403Forbidden, detail: "This sign-in has no portal account, so it has no tokens.");

@@ -1,4 +1,6 @@
 using System.Buffers;
+using System.Globalization;
+using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text;
 using HarborPortal.Data;
@@ -50,6 +52,10 @@ public sealed class ApiTokens(PortalDbContext db, TimeProvider time, AuditLog au
     /// <summary>Why a lifetime is refused, or null when it is fine. Every token expires.</summary>
     public static string? ValidateLifetime(int days, int maxDays) =>
         days < 1 || days > maxDays ? $"The token must expire in 1 to {maxDays} days." : null;
+
+    /// <summary>The portal account a signed-in user's tokens belong to (<c>portal_user_id</c>), or null when the sign-in has none.</summary>
+    public static long? OwnerIdOf(ClaimsPrincipal user) =>
+        long.TryParse(user.FindFirstValue(PortalClaimTypes.UserId), NumberStyles.None, CultureInfo.InvariantCulture, out var id) ? id : null;
 
     public static string StatusOf(ApiToken token, DateTimeOffset now) =>
         token.RevokedAt is not null ? "revoked" : token.ExpiresAt <= now ? "expired" : "active";

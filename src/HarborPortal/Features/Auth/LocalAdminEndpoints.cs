@@ -28,7 +28,7 @@ public static class LocalAdminEndpoints
         // Not the request's token: a client that hangs up must not skip the failure count or the audit line.
         var cancellationToken = CancellationToken.None;
         var result = await localAdmin.VerifyAsync(username, password, cancellationToken);
-        var target = returnUrl is not null && LoginErrors.IsLocalUrl(returnUrl) ? returnUrl : "/";
+        var target = LoginErrors.IsLocalUrl(returnUrl) ? returnUrl! : "/";
 
         switch (result.Outcome)
         {

@@ -1,10 +1,14 @@
 using System.Net;
 using HarborPortal.Components;
 using HarborPortal.Data;
+using HarborPortal.Features.Account;
+using HarborPortal.Features.AdminCli;
+using HarborPortal.Features.Api;
 using HarborPortal.Features.Audit;
 using HarborPortal.Features.Auth;
 using HarborPortal.Features.Jobs;
 using HarborPortal.Web;
+using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.EntityFrameworkCore;
@@ -35,6 +39,8 @@ public static class HarborPortalBuilder
         services.AddOptions<OidcOptions>().BindConfiguration(OidcOptions.SectionName);
         services.AddOptions<LocalAdminOptions>().BindConfiguration(LocalAdminOptions.SectionName);
         services.AddSingleton<LocalAdminAvailability>();
+        // The break-glass admin: its account is made (or its password rotated from configuration) before the server listens.
+        services.AddLocalAdmin();
         builder.AddPortalAuthentication();
         services.AddPortalAuthorization();
         services.AddCascadingAuthenticationState();
@@ -51,6 +57,11 @@ public static class HarborPortalBuilder
 
         // The JSON API's errors are problem+json.
         services.AddProblemDetails();
+        // The /api/v1 JSON API: its OpenAPI document, problem+json for exceptions, 401/403 instead of redirects.
+        services.AddPortalApi();
+
+        // `admin …` commands: their logs go to stderr so that stdout carries only the result.
+        builder.AddAdminCommandLine();
 
         services.AddPortalHealthChecks();
 
@@ -100,6 +111,12 @@ public static class HarborPortalBuilder
         // Login through authentik, logout (also back-channel from authentik), session revoke.
         app.MapAuthEndpoints();
         app.MapJobsEndpoints();
+        // POST /account/login/local: the break-glass admin's sign-in form.
+        app.MapLocalAdminEndpoints();
+        // POST /account/tokens…: a user's own API tokens, from the account page.
+        app.MapAccountEndpoints();
+        // /api/v1: the JSON API (role policies, cookie reads only, OpenAPI document).
+        app.MapApiEndpoints();
         app.MapRazorComponents<App>();
     }
 

@@ -11,7 +11,7 @@ public static class ErrorPages
 {
     public static IApplicationBuilder UsePortalErrorPages(this IApplicationBuilder app)
     {
-        app.UseWhen(c => c.Request.Path.StartsWithSegments("/api"), api => api.UseStatusCodePages());
+        app.UseWhen(c => c.Request.Path.StartsWithSegments("/api"), api => api.UseExceptionHandler().UseStatusCodePages());
         app.UseWhen(c => !c.Request.Path.StartsWithSegments("/api"), pages =>
         {
             pages.UseExceptionHandler("/error/500", createScopeForErrors: true);

@@ -30,7 +30,7 @@ public class PortalServerFixture : IAsyncLifetime
 {
     public const string LocalAdminUserName = "admin";
 
-    public const string LocalAdminPassword = PortalApplication.LocalAdminPassword;
+    public const string LocalAdminPassword = "Break-Glass-Browser-Pa55word!";
 
     private PortalServer? _server;
     private IdentityProviderFixture? _identityProvider;

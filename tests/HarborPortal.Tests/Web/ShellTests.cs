@@ -15,7 +15,7 @@ public sealed class ShellTests : IAsyncLifetime
     [Fact]
     public async Task Healthz_Says_The_Process_Is_Up_Without_Signing_In()
     {
-        using var client = _app.CreateBrowserLikeClient();
+        using var client = _app.CreateClientWithCookies();
         var response = await client.GetAsync("/healthz");
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("Healthy", await response.Content.ReadAsStringAsync());
@@ -24,7 +24,7 @@ public sealed class ShellTests : IAsyncLifetime
     [Fact]
     public async Task Readyz_Checks_The_Database_And_The_Scheduler()
     {
-        using var client = _app.CreateBrowserLikeClient();
+        using var client = _app.CreateClientWithCookies();
         HttpResponseMessage response;
         var deadline = DateTime.UtcNow.AddSeconds(20);
         do
@@ -50,7 +50,7 @@ public sealed class ShellTests : IAsyncLifetime
     [InlineData("/admin/audit")]
     public async Task Pages_Send_Anonymous_Users_To_The_Login_Page(string path)
     {
-        using var client = _app.CreateBrowserLikeClient();
+        using var client = _app.CreateClientWithCookies();
         var response = await client.GetAsync(path);
         Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
         Assert.StartsWith("/account/login?returnUrl=", response.Headers.Location!.PathAndQuery);
@@ -59,7 +59,7 @@ public sealed class ShellTests : IAsyncLifetime
     [Fact]
     public async Task Every_Page_Carries_The_Security_Headers()
     {
-        using var client = _app.CreateBrowserLikeClient();
+        using var client = _app.CreateClientWithCookies();
         var response = await client.GetAsync("/account/login");
         var csp = string.Join(";", response.Headers.GetValues("Content-Security-Policy"));
         Assert.Contains("script-src 'self'", csp);
@@ -72,7 +72,7 @@ public sealed class ShellTests : IAsyncLifetime
     [Fact]
     public async Task The_Login_Page_Has_No_Inline_Script_And_Protects_Its_Form()
     {
-        using var client = _app.CreateBrowserLikeClient();
+        using var client = _app.CreateClientWithCookies();
         var html = await client.GetStringAsync("/account/login");
         var document = new HtmlParser().ParseDocument(html);
 
@@ -85,7 +85,7 @@ public sealed class ShellTests : IAsyncLifetime
     [Fact]
     public async Task Front_End_Assets_Are_Served_From_The_Portal_Itself()
     {
-        using var client = _app.CreateBrowserLikeClient();
+        using var client = _app.CreateClientWithCookies();
         foreach (var path in new[] { "/lib/htmx/htmx.min.js", "/lib/bootstrap/css/bootstrap.min.css", "/lib/bootstrap-icons/font/bootstrap-icons.min.css", "/js/site.js", "/css/site.css" })
         {
             var response = await client.GetAsync(path);
@@ -96,7 +96,7 @@ public sealed class ShellTests : IAsyncLifetime
     [Fact]
     public async Task An_Unknown_Address_Tells_An_Anonymous_Visitor_Nothing_But_The_Way_To_Log_In()
     {
-        using var client = _app.CreateBrowserLikeClient();
+        using var client = _app.CreateClientWithCookies();
         var response = await client.GetAsync("/no/such/page");
         Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
         Assert.StartsWith("/account/login", response.Headers.Location!.PathAndQuery);
@@ -105,7 +105,7 @@ public sealed class ShellTests : IAsyncLifetime
     [Fact]
     public async Task The_404_Page_Explains_Itself()
     {
-        using var client = _app.CreateBrowserLikeClient();
+        using var client = _app.CreateClientWithCookies();
         var response = await client.GetAsync("/error/404");
         Assert.Contains("Page not found", await response.Content.ReadAsStringAsync());
     }
@@ -113,7 +113,7 @@ public sealed class ShellTests : IAsyncLifetime
     [Fact]
     public async Task The_Error_Page_Says_What_Happened_But_Not_How()
     {
-        using var client = _app.CreateBrowserLikeClient();
+        using var client = _app.CreateClientWithCookies();
         var response = await client.GetAsync("/error/500");
         var html = await response.Content.ReadAsStringAsync();
         Assert.Contains("Something went wrong", html);

@@ -97,7 +97,7 @@ public sealed class EndpointAuthorizationTests : IAsyncLifetime
     [Fact]
     public async Task Anonymous_Requests_To_Protected_Endpoints_Are_Refused()
     {
-        using var client = _app.CreateBrowserLikeClient();
+        using var client = _app.CreateClientWithCookies();
         var endpoints = _app.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
             .Where(e => e.Metadata.GetMetadata<IAllowAnonymous>() is null)
             .Where(e => !(e.RoutePattern.RawText ?? "").Contains('{'))

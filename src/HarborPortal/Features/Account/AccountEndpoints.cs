@@ -23,7 +23,7 @@ public static class AccountEndpoints
     public static RouteGroupBuilder MapAccountEndpoints(this IEndpointRouteBuilder endpoints)
     {
         // Any signed-in user manages their own tokens: the default policy (authenticated), not a role.
-        var account = endpoints.MapGroup(PagePath).RequireAuthorization().ExcludeFromDescription();
+        var account = endpoints.MapGroup(PagePath).RequireAuthorization(PortalPolicies.Viewer).ExcludeFromDescription();
         account.MapPost("/tokens", CreateTokenAsync);
         account.MapPost("/tokens/revoke", RevokeTokenAsync);
         return account;

@@ -86,6 +86,7 @@ public static class PortalAuthentication
         services.AddOptions<OidcOptions>()
             .Validate(o => !o.IsConfigured || (o.ClockSkew >= TimeSpan.Zero && o.ClockSkew <= TimeSpan.FromMinutes(2)), "Oidc:ClockSkew must be between 0 and 2 minutes.")
             .Validate(o => !RoleMapping.InvalidMappings(o.RoleMappings).Any(), "Oidc:RoleMappings maps a group to a role that does not exist (use Admin, Security, Developer or Viewer).")
+            .Validate(o => !o.IsConfigured || !string.IsNullOrWhiteSpace(o.ClientSecret), "Oidc:ClientSecret is required when Oidc:Authority and Oidc:ClientId are set (authentik: the provider's Client Secret).")
             .ValidateOnStart();
         if (builder.Configuration.GetSection(OidcOptions.SectionName).Get<OidcOptions>() is { IsConfigured: true })
         {

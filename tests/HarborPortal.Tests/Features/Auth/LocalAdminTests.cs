@@ -181,6 +181,7 @@ public sealed partial class LocalAdminTests(ITestOutputHelper output)
         {
             ["Oidc:Authority"] = "https://idp.example/application/o/harbor-portal/",
             ["Oidc:ClientId"] = "harbor-portal",
+            ["Oidc:ClientSecret"] = "a-client-secret-from-authentik",
             ["LocalAdmin:Password"] = Password,
         });
         using var client = app.CreateClientWithCookies();
@@ -201,6 +202,7 @@ public sealed partial class LocalAdminTests(ITestOutputHelper output)
         {
             ["Oidc:Authority"] = "https://idp.example/application/o/harbor-portal/",
             ["Oidc:ClientId"] = "harbor-portal",
+            ["Oidc:ClientSecret"] = "a-client-secret-from-authentik",
             ["LocalAdmin:Enabled"] = "true",
             ["LocalAdmin:Password"] = Password,
         });

@@ -82,6 +82,21 @@ public sealed class ShellTests : IAsyncLifetime
         Assert.NotNull(form.QuerySelector("input[name=__RequestVerificationToken]"));
     }
 
+    [Theory]
+    [InlineData("/account/login?signedOut=1", "You have signed out.")]
+    [InlineData("/account/login?error=locked", "Too many failed attempts")]
+    [InlineData("/account/login?error=made-up", "Sign-in failed. Please try again.")]
+    [InlineData("/account/login?returnUrl=https://evil.example/", "HarborPortal")]
+    public async Task The_Login_Page_Explains_Every_Outcome(string path, string text)
+    {
+        using var client = _app.CreateClientWithCookies();
+        var response = await client.GetAsync(path);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var html = await response.Content.ReadAsStringAsync();
+        Assert.Contains(text, html);
+        Assert.DoesNotContain("evil.example", html);
+    }
+
     [Fact]
     public async Task Front_End_Assets_Are_Served_From_The_Portal_Itself()
     {

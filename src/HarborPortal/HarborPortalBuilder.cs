@@ -1,4 +1,3 @@
-using System.Net;
 using HarborPortal.Components;
 using HarborPortal.Data;
 using HarborPortal.Features.Account;
@@ -10,7 +9,6 @@ using HarborPortal.Features.Jobs;
 using HarborPortal.Web;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.DataProtection;
-using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
@@ -66,19 +64,7 @@ public static class HarborPortalBuilder
         services.AddPortalHealthChecks();
 
         // Behind a TLS-terminating proxy: trust X-Forwarded-* from the configured proxies only.
-        services.AddOptions<ForwardedHeadersOptions>().Configure<IConfiguration>((options, configuration) =>
-        {
-            options.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto | ForwardedHeaders.XForwardedHost;
-            foreach (var proxy in configuration.GetSection("ForwardedHeaders:KnownProxies").Get<string[]>() ?? [])
-            {
-                options.KnownProxies.Add(IPAddress.Parse(proxy));
-            }
-
-            foreach (var network in configuration.GetSection("ForwardedHeaders:KnownNetworks").Get<string[]>() ?? [])
-            {
-                options.KnownIPNetworks.Add(System.Net.IPNetwork.Parse(network));
-            }
-        });
+        services.AddPortalForwardedHeaders();
 
         return builder;
     }

@@ -67,7 +67,7 @@ public class PortalServerFixture : IAsyncLifetime
     {
         try
         {
-            var port = FreeLoopbackPort();
+            var port = FreePort.Next();
             var origin = $"http://127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}";
 
             _identityProvider = await IdentityProviderFixture.StartAsync(new IdentityProviderOptions
@@ -134,19 +134,6 @@ public class PortalServerFixture : IAsyncLifetime
         ["LocalAdmin:Password"] = LocalAdminPassword,
     };
 
-    /// <summary>A port that was free a moment ago (bind to 0, read, release): a small race, accepted for a test run.</summary>
-    private static int FreeLoopbackPort()
-    {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        try
-        {
-            return ((IPEndPoint)listener.LocalEndpoint).Port;
-        }
-        finally
-        {
-            listener.Stop();
-        }
     }
 
     private static InvalidOperationException NotStarted() => new("The portal server fixture has not started.");

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using HarborPortal.Tests.Infrastructure;
 using Xunit.Abstractions;
 
@@ -41,7 +40,7 @@ public sealed class PublishTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.True(File.Exists(Path.Combine(_publishDirectory, "wwwroot", "lib", "htmx", "htmx.min.js")), "front-end assets are published");
         Assert.True(File.Exists(Path.Combine(_publishDirectory, "wwwroot", "css", "site.css")), "the top-level wwwroot is published");
 
-        var port = FreePort();
+        var port = FreePort.Next();
         var url = $"http://127.0.0.1:{port}";
         var start = new ProcessStartInfo("dotnet", "HarborPortal.dll")
         {
@@ -75,7 +74,7 @@ public sealed class PublishTests(ITestOutputHelper output) : IAsyncLifetime
             var probe = await RunAsync("dotnet", $"HarborPortal.dll healthcheck {url}/healthz", _publishDirectory, TimeSpan.FromSeconds(30));
             Assert.True(probe.ExitCode == 0, probe.Output);
 
-            var deadProbe = await RunAsync("dotnet", $"HarborPortal.dll healthcheck http://127.0.0.1:{FreePort()}/healthz", _publishDirectory, TimeSpan.FromSeconds(30));
+            var deadProbe = await RunAsync("dotnet", $"HarborPortal.dll healthcheck http://127.0.0.1:{FreePort.Next()}/healthz", _publishDirectory, TimeSpan.FromSeconds(30));
             Assert.Equal(1, deadProbe.ExitCode);
         }
         finally
@@ -119,13 +118,6 @@ public sealed class PublishTests(ITestOutputHelper output) : IAsyncLifetime
         }
 
         Assert.Fail("the published app did not become ready within 60 seconds");
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     private static async Task<(int ExitCode, string Output)> RunAsync(string file, string arguments, string workingDirectory, TimeSpan timeout)

@@ -134,8 +134,6 @@ public class PortalServerFixture : IAsyncLifetime
         ["LocalAdmin:Password"] = LocalAdminPassword,
     };
 
-    }
-
     private static InvalidOperationException NotStarted() => new("The portal server fixture has not started.");
 
     /// <summary>The portal as in production (environment, configuration keys), its logs in the test output.</summary>

@@ -358,8 +358,11 @@ public sealed class OidcSignInTests : IAsyncLifetime
             await Task.Delay(100);
         }
 
-        var page = await browser.Client.GetStringAsync("/admin/sessions");
-        Assert.Contains("authentik has no signing key selected", page, StringComparison.Ordinal);
+        foreach (var path in new[] { "/admin/sessions", "/admin/jobs", "/" })
+        {
+            var page = await browser.Client.GetStringAsync(path);
+            Assert.Contains("authentik has no signing key selected", page, StringComparison.Ordinal);
+        }
     }
 
     [Fact]

@@ -42,7 +42,8 @@ public static class CaCertificates
         var collection = new X509Certificate2Collection();
         try
         {
-            collection.ImportFromPem(pem);
+            // Bundles glued together without a line break between END and BEGIN are common; the PEM reader needs one.
+            collection.ImportFromPem(pem.Replace("-----END CERTIFICATE----------BEGIN", "-----END CERTIFICATE-----\n-----BEGIN", StringComparison.Ordinal));
         }
         catch (CryptographicException)
         {

@@ -8,7 +8,7 @@ public sealed class CaCertificatesTests
     public void A_Bundle_Of_Two_Certificates_Is_Read_With_Subject_And_Expiry()
     {
         var expiry = new DateTimeOffset(2031, 5, 6, 0, 0, 0, TimeSpan.Zero);
-        var pem = TestCertificates.CaPem("Example Root CA", expiry) + TestCertificates.CaPem("Example Issuing CA", expiry.AddYears(1));
+        var pem = TestCertificates.CaPem("Example Root CA", expiry) + "\n" + TestCertificates.CaPem("Example Issuing CA", expiry.AddYears(1));
 
         Assert.True(CaCertificates.TryParse(pem, out var certificates, out var error), error);
 

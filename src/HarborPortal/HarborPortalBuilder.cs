@@ -5,6 +5,7 @@ using HarborPortal.Features.AdminCli;
 using HarborPortal.Features.Api;
 using HarborPortal.Features.Audit;
 using HarborPortal.Features.Auth;
+using HarborPortal.Features.Connections;
 using HarborPortal.Features.Jobs;
 using HarborPortal.Web;
 using Microsoft.AspNetCore.Antiforgery;
@@ -45,6 +46,9 @@ public static class HarborPortalBuilder
 
         // The append-only audit log.
         services.AddSingleton<AuditLog>();
+
+        // Harbor connections: encrypted secrets, URL rules and the optional outbound allow-list.
+        services.AddHarborConnections();
 
         // Background jobs: Quartz with its store in the portal database.
         builder.AddPortalJobs();
@@ -103,6 +107,8 @@ public static class HarborPortalBuilder
         app.MapAccountEndpoints();
         // /api/v1: the JSON API (role policies, cookie reads only, OpenAPI document).
         app.MapApiEndpoints();
+        // /admin/connections form posts and /api/v1/connections (Admin only; the API writes with tokens only).
+        app.MapConnectionEndpoints();
         app.MapRazorComponents<App>();
     }
 

@@ -1,5 +1,6 @@
 using HarborPortal.Features.Audit;
 using HarborPortal.Features.Auth;
+using HarborPortal.Features.Connections;
 using Microsoft.EntityFrameworkCore;
 
 namespace HarborPortal.Data;
@@ -19,6 +20,8 @@ public abstract class PortalDbContext(DbContextOptions options) : DbContext(opti
     public DbSet<LocalAdminAccount> LocalAdminAccounts => Set<LocalAdminAccount>();
 
     public DbSet<AuditEvent> AuditEvents => Set<AuditEvent>();
+
+    public DbSet<HarborConnection> HarborConnections => Set<HarborConnection>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {

@@ -1,0 +1,64 @@
+namespace HarborPortal.Features.Connections;
+
+/// <summary>
+/// A connection as <c>/api/v1/connections</c> returns it. The secret is write-only: only whether one is stored and
+/// when it last changed.
+/// </summary>
+public sealed record ConnectionResponse(
+    long Id,
+    string Name,
+    string Url,
+    string Provider,
+    HarborAuthKind AuthKind,
+    string UserName,
+    string RobotPrefix,
+    bool HasSecret,
+    DateTimeOffset SecretUpdatedAt,
+    bool AllowInsecureHttp,
+    string? CaCertificatePem,
+    IReadOnlyList<CaCertificateSummary> CaCertificates,
+    bool Enabled,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset UpdatedAt,
+    DateTimeOffset? LastVerifiedAt,
+    bool? LastVerificationOk,
+    string? LastVerificationSummary,
+    DateTimeOffset? LastSyncAt,
+    string? UserNameWarning);
+
+/// <summary>The body of POST and PUT. <c>secret</c> is required on POST; on PUT, absent or empty keeps the stored one.</summary>
+public sealed record ConnectionRequest(
+    string? Name,
+    string? Url,
+    HarborAuthKind? AuthKind,
+    string? UserName,
+    string? Secret,
+    string? RobotPrefix,
+    bool? AllowInsecureHttp,
+    string? CaCertificatePem,
+    bool? Enabled)
+{
+    public ConnectionForm ToForm() => new()
+    {
+        Name = Name,
+        Url = Url,
+        AuthKind = AuthKind ?? HarborAuthKind.Robot,
+        UserName = UserName,
+        Secret = Secret,
+        RobotPrefix = RobotPrefix,
+        AllowInsecureHttp = AllowInsecureHttp ?? false,
+        CaCertificatePem = CaCertificatePem,
+        Enabled = Enabled ?? true,
+    };
+}
+
+public sealed record RotateSecretRequest(string? Secret);
+
+internal static class ConnectionApiMappings
+{
+    public static ConnectionResponse AsResponse(this HarborConnection c) => new(
+        c.Id, c.Name, c.BaseUrl, c.Provider, c.AuthKind, c.UserName, c.RobotPrefix,
+        HasSecret: c.ProtectedSecret.Length > 0, c.SecretUpdatedAt, c.AllowInsecureHttp, c.CaCertificatePem, CaCertificates.Describe(c.CaCertificatePem),
+        c.Enabled, c.CreatedAt, c.UpdatedAt, c.LastVerifiedAt, c.LastVerificationOk, c.LastVerificationSummary, c.LastSyncAt,
+        RobotName.Check(c.AuthKind, c.UserName, c.RobotPrefix)?.Message);
+}

@@ -7,6 +7,7 @@ using HarborPortal.Features.Audit;
 using HarborPortal.Features.Auth;
 using HarborPortal.Features.Connections;
 using HarborPortal.Features.Jobs;
+using HarborPortal.Harbor;
 using HarborPortal.Web;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.DataProtection;
@@ -43,6 +44,9 @@ public static class HarborPortalBuilder
         builder.AddPortalAuthentication();
         services.AddPortalAuthorization();
         services.AddCascadingAuthenticationState();
+
+        // The Harbor API client: one pooled, rate-limited, retrying HttpClient per connection.
+        services.AddHarborClient();
 
         // The append-only audit log.
         services.AddSingleton<AuditLog>();

@@ -46,6 +46,12 @@ public static class ErrorPages
         request.QueryString = QueryString.Empty;
         request.Method = HttpMethods.Get;
         context.Features.Set<IAntiforgeryValidationFeature?>(null);
+
+        // A fresh scope: a page that set 404 while rendering has already initialised this request's
+        // NavigationManager, and rendering the error page in the same scope would fail.
+        var originalServices = context.RequestServices;
+        await using var scope = originalServices.GetRequiredService<IServiceScopeFactory>().CreateAsyncScope();
+        context.RequestServices = scope.ServiceProvider;
         try
         {
             context.Response.StatusCode = statusCode;
@@ -53,6 +59,7 @@ public static class ErrorPages
         }
         finally
         {
+            context.RequestServices = originalServices;
             request.Path = originalPath;
             request.QueryString = originalQuery;
             request.Method = originalMethod;

@@ -12,6 +12,7 @@ public static class ConnectionsSetup
         services.AddSingleton<ConnectionSecrets>();
         services.AddSingleton<OutboundAllowList>();
         services.AddScoped<ConnectionCommands>();
+        services.AddSingleton<ConnectivityCheck>();
         return services;
     }
 }

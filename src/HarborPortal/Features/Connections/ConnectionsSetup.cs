@@ -13,6 +13,8 @@ public static class ConnectionsSetup
         services.AddSingleton<OutboundAllowList>();
         services.AddScoped<ConnectionCommands>();
         services.AddSingleton<ConnectivityCheck>();
+        services.AddScoped<ConnectionVerifier>();
+        services.AddScoped<VerificationRunner>();
         return services;
     }
 }

@@ -6,6 +6,7 @@ using Microsoft.EntityFrameworkCore.Metadata.Builders;
 namespace HarborPortal.Features.Connections;
 
 /// <summary>Where a verification run is.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<VerificationStatus>))]
 public enum VerificationStatus
 {
     Pending,
@@ -21,10 +22,7 @@ public sealed class ConnectionVerification
 {
     public const int MaxSummaryLength = 1024;
 
-    private static readonly JsonSerializerOptions StepsJsonOptions = new(JsonSerializerDefaults.Web)
-    {
-        Converters = { new JsonStringEnumConverter<CheckOutcome>(JsonNamingPolicy.CamelCase) },
-    };
+    private static readonly JsonSerializerOptions StepsJsonOptions = new(JsonSerializerDefaults.Web);
 
     public long Id { get; set; }
 

@@ -13,6 +13,7 @@ using ClientAuthKind = HarborPortal.Harbor.HarborAuthKind;
 namespace HarborPortal.Features.Connections;
 
 /// <summary>How a step ended: passed (✓), failed (✗), skipped after a blocking failure, or informational.</summary>
+[System.Text.Json.Serialization.JsonConverter(typeof(System.Text.Json.Serialization.JsonStringEnumConverter<CheckOutcome>))]
 public enum CheckOutcome
 {
     Passed,

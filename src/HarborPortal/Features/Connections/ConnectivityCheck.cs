@@ -250,6 +250,7 @@ public sealed class ConnectivityCheck(HarborClient client, OutboundAllowList all
                         return validator.Validate(sender, certificate, chain, errors);
                     },
                 }, timeout.Token);
+                return StepResult.Pass(Describe(presented!));
             }
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
             {
@@ -279,8 +280,6 @@ public sealed class ConnectivityCheck(HarborClient client, OutboundAllowList all
             {
                 presented?.Dispose();
             }
-
-            return StepResult.Pass(Describe(presented!));
         }
 
         private async Task<StepResult> PingAsync()

@@ -23,6 +23,8 @@ public abstract class PortalDbContext(DbContextOptions options) : DbContext(opti
 
     public DbSet<HarborConnection> HarborConnections => Set<HarborConnection>();
 
+    public DbSet<ConnectionVerification> ConnectionVerifications => Set<ConnectionVerification>();
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         // Entity configurations live beside their entities, in the feature folders.

@@ -62,3 +62,21 @@ internal static class ConnectionApiMappings
         c.Enabled, c.CreatedAt, c.UpdatedAt, c.LastVerifiedAt, c.LastVerificationOk, c.LastVerificationSummary, c.LastSyncAt,
         RobotName.Check(c.AuthKind, c.UserName, c.RobotPrefix)?.Message);
 }
+
+/// <summary>The answer to POST …/verify.</summary>
+public sealed record VerificationStarted(long RunId, VerificationStatus Status);
+
+/// <summary>One verification run as the API shows it.</summary>
+public sealed record VerificationResponse(
+    long RunId, long ConnectionId, VerificationStatus Status, bool? Ok, string Trigger, DateTimeOffset RequestedAt,
+    DateTimeOffset? StartedAt, DateTimeOffset? FinishedAt, string? Summary, IReadOnlyList<VerificationStepResponse> Steps);
+
+/// <summary>One step: <c>ok</c> is true (✓), false (✗) or null (skipped, informational; see <c>outcome</c>).</summary>
+public sealed record VerificationStepResponse(string Name, bool? Ok, CheckOutcome Outcome, long DurationMs, string Detail, string? Hint);
+
+public static class VerificationMapping
+{
+    public static VerificationResponse AsResponse(this ConnectionVerification run) => new(
+        run.Id, run.ConnectionId, run.Status, run.Ok, run.Trigger, run.RequestedAt, run.StartedAt, run.FinishedAt, run.Summary,
+        [.. run.Steps.Select(s => new VerificationStepResponse(s.Name, s.Ok, s.Outcome, s.DurationMs, s.Detail, s.Hint))]);
+}

@@ -3,6 +3,7 @@ using HarborPortal.Data;
 using HarborPortal.Features.Audit;
 using HarborPortal.Features.Auth;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 
 namespace HarborPortal.Features.Connections;
 
@@ -10,7 +11,9 @@ namespace HarborPortal.Features.Connections;
 /// Creating, changing, rotating and deleting connections: shared by the admin pages and the JSON API so that both apply
 /// the same rules and write the same audit lines (with the connection's name as target, never its secret).
 /// </summary>
-public sealed class ConnectionCommands(PortalDbContext db, ConnectionSecrets secrets, OutboundAllowList allowList, AuditLog audit, TimeProvider time)
+public sealed class ConnectionCommands(
+    PortalDbContext db, ConnectionSecrets secrets, OutboundAllowList allowList, AuditLog audit, TimeProvider time,
+    ConnectionVerifier verifier, IOptions<ConnectionsOptions> options)
 {
     public async Task<ConnectionResult> CreateAsync(ConnectionForm form, ClaimsPrincipal user, CancellationToken cancellationToken)
     {
@@ -35,7 +38,7 @@ public sealed class ConnectionCommands(PortalDbContext db, ConnectionSecrets sec
         db.HarborConnections.Add(connection);
         await db.SaveChangesAsync(cancellationToken);
         await WriteAuditAsync("connection.create", user, connection, $"url={connection.BaseUrl}; auth={connection.AuthKind}; user={connection.UserName}; enabled={connection.Enabled}", cancellationToken);
-        return ConnectionResult.Saved(connection);
+        return await SavedAndVerifyingAsync(connection, user, cancellationToken);
     }
 
     public async Task<ConnectionResult> UpdateAsync(long id, ConnectionForm form, ClaimsPrincipal user, CancellationToken cancellationToken)
@@ -67,7 +70,7 @@ public sealed class ConnectionCommands(PortalDbContext db, ConnectionSecrets sec
 
         await db.SaveChangesAsync(cancellationToken);
         await WriteAuditAsync("connection.update", user, connection, changed.Count == 0 ? "no change" : "changed: " + string.Join(", ", changed), cancellationToken);
-        return ConnectionResult.Saved(connection);
+        return await SavedAndVerifyingAsync(connection, user, cancellationToken);
     }
 
     public async Task<ConnectionResult> RotateSecretAsync(long id, string? secret, ClaimsPrincipal user, CancellationToken cancellationToken)
@@ -94,7 +97,7 @@ public sealed class ConnectionCommands(PortalDbContext db, ConnectionSecrets sec
         connection.LastVerificationSummary = "Secret rotated: verify connectivity again.";
         await db.SaveChangesAsync(cancellationToken);
         await WriteAuditAsync("connection.rotate-secret", user, connection, "secret replaced", cancellationToken);
-        return ConnectionResult.Saved(connection);
+        return await SavedAndVerifyingAsync(connection, user, cancellationToken);
     }
 
     /// <summary>Deletes a connection; <paramref name="findings"/> says whether its findings are kept or purged.</summary>
@@ -110,8 +113,18 @@ public sealed class ConnectionCommands(PortalDbContext db, ConnectionSecrets sec
         // deletes the connection's findings; on Keep it detaches them (the connection's name stays on each finding).
         db.HarborConnections.Remove(connection);
         await db.SaveChangesAsync(cancellationToken);
+        await verifier.ForgetAsync(id, cancellationToken);
         await WriteAuditAsync("connection.delete", user, connection, $"findings={findings.ToString().ToLowerInvariant()}; url={connection.BaseUrl}", cancellationToken);
         return connection;
+    }
+
+    // Every save is verified (unless switched off): what was just typed is what the admin wants to know works.
+    private async Task<ConnectionResult> SavedAndVerifyingAsync(HarborConnection connection, ClaimsPrincipal user, CancellationToken cancellationToken)
+    {
+        var run = options.Value.VerifyOnSave
+            ? await verifier.RequestAsync(connection.Id, VerificationTriggers.Save, user.Identity?.Name, cancellationToken)
+            : null;
+        return ConnectionResult.Saved(connection) with { VerificationRunId = run?.Id };
     }
 
     private async Task<string?> ValidateAsync(ConnectionForm form, long? id, bool secretRequired, ValidationErrors errors, CancellationToken cancellationToken)
@@ -171,6 +184,9 @@ public sealed class ConnectionCommands(PortalDbContext db, ConnectionSecrets sec
 public sealed record ConnectionResult(HarborConnection? Connection, ValidationErrors? Errors, bool IsNotFound)
 {
     public static readonly ConnectionResult NotFound = new(null, null, true);
+
+    /// <summary>The verification started by this save, if any.</summary>
+    public long? VerificationRunId { get; init; }
 
     public static ConnectionResult Saved(HarborConnection connection) => new(connection, null, false);
 

@@ -31,6 +31,14 @@ public static class ConnectionEndpoints
         api.MapPost("/{id:long}/secret", RotateSecretAsync).WithSummary("Rotates the stored secret.");
         api.MapDelete("/{id:long}", DeleteAsync)
             .WithSummary("Deletes a connection; findings=keep|purge (required) says what happens to its findings.");
+        api.MapPost("/{id:long}/verify", VerifyAsync).WithSummary("Starts a connectivity verification; 202 with the run's id.");
+        api.MapGet("/{id:long}/verification", GetVerificationAsync)
+            .WithSummary("The latest verification (or runId=…): each step's name, ok, durationMs, detail and hint.");
+
+        // The checklist fragment the edit page polls (htmx) while a run is under way.
+        endpoints.MapGet("/admin/connections/{id:long}/verification/{runId:long}", ChecklistFragmentAsync)
+            .RequireAuthorization(PortalPolicies.Admin)
+            .ExcludeFromDescription();
         return api;
     }
 
@@ -82,6 +90,30 @@ public static class ConnectionEndpoints
 
         return await commands.DeleteAsync(id, choice, context.User, CancellationToken.None) is null ? NotFound(id) : TypedResults.NoContent();
     }
+
+    private static async Task<Results<Accepted<VerificationStarted>, ProblemHttpResult>> VerifyAsync(long id, ConnectionVerifier verifier, HttpContext context)
+    {
+        var run = await verifier.RequestAsync(id, VerificationTriggers.Api, context.User.Identity?.Name, CancellationToken.None);
+        return run is null
+            ? NotFound(id)
+            : TypedResults.Accepted($"{ApiPath}/{id}/verification?runId={run.Id}", new VerificationStarted(run.Id, run.Status));
+    }
+
+    private static async Task<Results<Ok<VerificationResponse>, ProblemHttpResult>> GetVerificationAsync(long id, long? runId, PortalDbContext db, CancellationToken cancellationToken)
+    {
+        var run = await db.ConnectionVerifications.AsNoTracking()
+            .Where(v => v.ConnectionId == id && (runId == null || v.Id == runId))
+            .OrderByDescending(v => v.Id)
+            .FirstOrDefaultAsync(cancellationToken);
+        return run is null
+            ? TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Not Found", detail: $"Connection {id} has no such verification run (or does not exist).")
+            : TypedResults.Ok(run.AsResponse());
+    }
+
+    private static async Task<IResult> ChecklistFragmentAsync(long id, long runId, PortalDbContext db, CancellationToken cancellationToken) =>
+        await db.ConnectionVerifications.AsNoTracking().SingleOrDefaultAsync(v => v.Id == runId && v.ConnectionId == id, cancellationToken) is { } run
+            ? new RazorComponentResult<ConnectivityChecklist>(new { Run = run })
+            : TypedResults.NotFound();
 
     private static Results<Ok<ConnectionResponse>, ValidationProblem, ProblemHttpResult> Answer(long id, ConnectionResult result) => result switch
     {

@@ -56,3 +56,8 @@ public sealed class DeleteConnectionForm
 {
     public FindingsOnDelete? Findings { get; set; }
 }
+
+/// <summary>The "Verify connectivity" button's form: no fields, the antiforgery token is the point.</summary>
+public sealed class VerifyConnectionForm
+{
+}

@@ -13,6 +13,12 @@ public sealed class ConnectionsOptions
     /// </summary>
     public List<string> AllowedTargets { get; set; } = [];
 
+    /// <summary>Verify connectivity after every create, update and secret rotation.</summary>
+    public bool VerifyOnSave { get; set; } = true;
+
+    /// <summary>How long each request to Harbor (and each connect/handshake of the checklist) may take.</summary>
+    public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>The entries that are neither a host name, an IP address nor a CIDR range (reported at start).</summary>
     public IEnumerable<string> InvalidTargets() => AllowedTargets.Where(t => OutboundAllowList.ParseEntry(t) is null);
 }

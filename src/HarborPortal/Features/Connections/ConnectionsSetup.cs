@@ -12,6 +12,9 @@ public static class ConnectionsSetup
         services.AddSingleton<ConnectionSecrets>();
         services.AddSingleton<OutboundAllowList>();
         services.AddScoped<ConnectionCommands>();
+        services.AddSingleton<ConnectivityCheck>();
+        services.AddScoped<ConnectionVerifier>();
+        services.AddScoped<VerificationRunner>();
         return services;
     }
 }

@@ -1,4 +1,5 @@
 using HarborPortal.Data;
+using HarborPortal.Features.Connections;
 using Microsoft.Data.Sqlite;
 using Quartz;
 
@@ -35,6 +36,16 @@ public static class JobsSetup
                 .WithDescription("Every hour")
                 .WithSimpleSchedule(s => s.WithInterval(TimeSpan.FromHours(1)).RepeatForever())
                 .StartAt(DateTimeOffset.UtcNow.AddMinutes(5)));
+
+            quartz.AddJob<DailyVerificationJob>(job => job
+                .WithIdentity(DailyVerificationJob.Key)
+                .WithDescription("Verifies connectivity of every enabled Harbor connection (robots and certificates expire)."));
+            quartz.AddTrigger(trigger => trigger
+                .ForJob(DailyVerificationJob.Key)
+                .WithIdentity("verify-connections-daily", "connections")
+                .WithDescription("Every day")
+                .WithSimpleSchedule(s => s.WithInterval(TimeSpan.FromDays(1)).RepeatForever())
+                .StartAt(DateTimeOffset.UtcNow.AddMinutes(10)));
         });
         builder.Services.AddQuartzHostedService(options => options.WaitForJobsToComplete = true);
         return builder;

@@ -46,7 +46,7 @@ internal static class ConnectionPages
         using var response = await PostFormAsync(client, "/admin/connections/new", "connection-form", NewConnection(name, secret, url, user));
         Assert.Equal(System.Net.HttpStatusCode.Redirect, response.StatusCode);
         var location = response.Headers.Location!.PathAndQuery;
-        Assert.Matches(@"^/admin/connections/\d+\?saved=created$", location);
+        Assert.Matches(@"^/admin/connections/\d+\?saved=created(&verifying=\d+)?$", location);
         return long.Parse(location["/admin/connections/".Length..location.IndexOf('?', StringComparison.Ordinal)], System.Globalization.CultureInfo.InvariantCulture);
     }
 }

@@ -11,7 +11,8 @@ namespace HarborPortal.Tests.Features.Connections;
 
 public sealed class ConnectionPagesTests(ITestOutputHelper output) : IAsyncLifetime
 {
-    private readonly PortalApplication _app = new(output: output);
+    // Saves here are about the forms; verification (on save by default) has its own tests.
+    private readonly PortalApplication _app = new(new Dictionary<string, string?> { ["Connections:VerifyOnSave"] = "false" }, output);
     private HttpClient _admin = null!;
 
     public async Task InitializeAsync()

@@ -62,4 +62,10 @@ public sealed class HarborClientOptions
 
     /// <summary>The longest wait between attempts, also for a <c>Retry-After</c> Harbor sends.</summary>
     public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Which addresses a connection may reach, checked on every new TCP connection (after DNS, so a host name
+    /// later pointed elsewhere is still caught); null allows any.
+    /// </summary>
+    public Func<System.Net.IPAddress, bool>? AllowTarget { get; set; }
 }

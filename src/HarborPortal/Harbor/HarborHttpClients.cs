@@ -1,4 +1,6 @@
 using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
 using System.Net.Security;
 using System.Reflection;
 using System.Security.Cryptography.X509Certificates;
@@ -37,6 +39,11 @@ public sealed class HarborHttpClients(IOptions<HarborClientOptions> options, ILo
             PooledConnectionLifetime = TimeSpan.FromMinutes(5),
             SslOptions = new SslClientAuthenticationOptions { RemoteCertificateValidationCallback = validator.Validate },
         };
+        if (options.Value.AllowTarget is { } allowTarget)
+        {
+            sockets.ConnectCallback = (context, cancellationToken) => ConnectToAllowedAsync(context.DnsEndPoint, allowTarget, cancellationToken);
+        }
+
         var resilience = new HarborResilienceHandler(options.Value, key.MaxConcurrency, key.Timeout, time, loggerFactory.CreateLogger<HarborResilienceHandler>())
         {
             InnerHandler = sockets,
@@ -50,6 +57,32 @@ public sealed class HarborHttpClients(IOptions<HarborClientOptions> options, ILo
         client.DefaultRequestHeaders.UserAgent.ParseAdd(UserAgent);
         client.DefaultRequestHeaders.Accept.ParseAdd("application/json");
         return new Entry(client, validator);
+    }
+
+    /// <summary>Resolves, keeps only the allowed addresses, and connects to those: the check and the use see the same address.</summary>
+    private static async ValueTask<Stream> ConnectToAllowedAsync(DnsEndPoint endpoint, Func<IPAddress, bool> allowTarget, CancellationToken cancellationToken)
+    {
+        var addresses = IPAddress.TryParse(endpoint.Host, out var literal)
+            ? [literal]
+            : await Dns.GetHostAddressesAsync(endpoint.Host, cancellationToken);
+        var allowed = addresses.Where(allowTarget).ToArray();
+        if (allowed.Length == 0)
+        {
+            throw new HttpRequestException(HttpRequestError.ConnectionError,
+                $"{endpoint.Host} resolves to no address that Connections:AllowedTargets allows.");
+        }
+
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            await socket.ConnectAsync(allowed, endpoint.Port, cancellationToken);
+            return new NetworkStream(socket, ownsSocket: true);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
     }
 
     private static X509Certificate2Collection? LoadRoots(string? pem)

@@ -264,3 +264,40 @@ public sealed class HarborClientTests : IAsyncLifetime
         Assert.DoesNotContain(PortalSecret, settings.ToString(), StringComparison.Ordinal);
     }
 }
+
+public sealed class HarborClientAllowListTests
+{
+    [Theory]
+    [InlineData(false, false)]
+    [InlineData(true, true)]
+    public async Task Every_Connection_Is_Checked_Against_The_Allowed_Targets_After_Dns(bool allowLoopback, bool reached)
+    {
+        await using var simulator = await Sim.StartAsync();
+        await using var services = new ServiceCollection()
+            .AddLogging()
+            .AddHarborClient(options =>
+            {
+                options.RetryBaseDelay = TimeSpan.FromMilliseconds(10);
+                options.AllowTarget = address => allowLoopback && System.Net.IPAddress.IsLoopback(address);
+            })
+            .BuildServiceProvider();
+        var client = services.GetRequiredService<HarborClient>();
+        // "localhost" is resolved by DNS first: the check sees the address the socket would use.
+        var settings = new HarborConnectionSettings
+        {
+            BaseUrl = new Uri($"http://localhost:{simulator.BaseAddress.Port}/"),
+            UserName = "robot$harbor-portal",
+            Secret = "irrelevant",
+            AllowInsecureHttp = true,
+        };
+
+        var ping = await client.PingAsync(settings);
+
+        Assert.Equal(reached, ping.IsSuccess);
+        Assert.Equal(reached, simulator.Requests.Count > 0);
+        if (!reached)
+        {
+            Assert.IsType<HarborUnreachable>(ping.Failure);
+        }
+    }
+}

@@ -11,6 +11,8 @@ public static class ConnectionsSetup
             .ValidateOnStart();
         services.AddSingleton<ConnectionSecrets>();
         services.AddSingleton<OutboundAllowList>();
+        services.AddOptions<HarborPortal.Harbor.HarborClientOptions>()
+            .Configure<OutboundAllowList>((client, allowList) => client.AllowTarget = allowList.IsRestricted ? allowList.IsAllowed : null);
         services.AddScoped<ConnectionCommands>();
         services.AddSingleton<ConnectivityCheck>();
         services.AddScoped<ConnectionVerifier>();

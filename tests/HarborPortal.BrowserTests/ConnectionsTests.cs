@@ -34,9 +34,18 @@ public sealed class ConnectionsTests(PortalServerFixture server, BrowserFixture 
         await Expect(page.Locator("#secret")).ToHaveValueAsync("");
         Assert.DoesNotContain(RobotSecret, await page.ContentAsync(), StringComparison.Ordinal);
 
+        // Verify connectivity: the steps appear and turn green while the job runs (htmx polls the fragment).
+        await connections.VerifyAsync();
+        await Expect(connections.Checklist).ToBeVisibleAsync();
+        await Expect(connections.VerificationResult).ToHaveTextAsync("✓ all checks passed", new() { Timeout = 30_000 });
+        await Expect(connections.Steps).ToHaveCountAsync(10);
+        Assert.DoesNotContain("failed", await connections.Steps.EvaluateAllAsync<string[]>("steps => steps.map(s => s.dataset.outcome)"));
+        await Expect(connections.Hints).ToHaveCountAsync(0);
+
         await ConnectionPage.OpenListAsync(page);
         await Expect(connections.Table).ToContainTextAsync("harbor-browser");
         await Expect(connections.Table).ToContainTextAsync(_harbor.BaseAddress.Host);
+        await Expect(connections.LastVerification("harbor-browser")).ToContainTextAsync("✓");
     });
 
     [Fact]
@@ -50,5 +59,11 @@ public sealed class ConnectionsTests(PortalServerFixture server, BrowserFixture 
 
         await Expect(connections.RobotNameWarning).ToBeVisibleAsync();
         await Expect(connections.RobotNameSuggestion).ToHaveTextAsync("robot$harbor-portal");
+
+        // Harbor treats the prefix-less name as anonymous: the checklist fails at authentication and names the fix.
+        await connections.VerifyAsync();
+        await Expect(connections.VerificationResult).ToHaveTextAsync("✗ failed", new() { Timeout = 30_000 });
+        await Expect(page.Locator("[data-testid=check-step][data-step=Authentication]")).ToHaveAttributeAsync("data-outcome", "failed");
+        await Expect(connections.Hints.First).ToContainTextAsync("robot$harbor-portal");
     });
 }

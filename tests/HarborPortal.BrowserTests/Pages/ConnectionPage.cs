@@ -15,6 +15,23 @@ public sealed class ConnectionPage(IPage page)
 
     public ILocator VerificationState => page.GetByTestId("verification-state");
 
+    public ILocator Checklist => page.GetByTestId("connectivity-checklist");
+
+    public ILocator VerificationResult => page.GetByTestId("verification-result");
+
+    public ILocator Steps => page.GetByTestId("check-step");
+
+    public ILocator Hints => page.GetByTestId("check-hint");
+
+    public ILocator LastVerification(string connectionName) =>
+        page.Locator("[data-testid=connections-table] tr", new() { HasText = connectionName }).GetByTestId("last-verification");
+
+    /// <summary>"Verify connectivity": a form post, then the checklist fragment polls (htmx) until the run ends.</summary>
+    public async Task VerifyAsync()
+    {
+        await page.GetByTestId("verify-connection").ClickAndWaitForNextPageAsync(page);
+    }
+
     public static async Task<ConnectionPage> OpenListAsync(IPage page)
     {
         await page.GotoAsync("/admin/connections");

@@ -21,6 +21,9 @@ public sealed class HarborSimulatorOptions
     /// <summary>Harbor (db_auth) sleeps 1.5 s after a failed basic-auth login; zero by default to keep tests fast.</summary>
     public TimeSpan FailedLoginDelay { get; set; } = TimeSpan.Zero;
 
+    /// <summary>The loopback port to listen on; 0 (the default, for tests) picks a free one.</summary>
+    public int Port { get; set; }
+
     /// <summary>The <c>external_url</c> reported by systeminfo; defaults to the simulator's own address.</summary>
     public string? ExternalUrl { get; set; }
 }

@@ -35,12 +35,17 @@ public sealed class ConnectionsTests(PortalServerFixture server, BrowserFixture 
         Assert.DoesNotContain(RobotSecret, await page.ContentAsync(), StringComparison.Ordinal);
 
         // Verify connectivity: the steps appear and turn green while the job runs (htmx polls the fragment).
+        // A slow Harbor makes the run (usually) outlast the page load, so the page has to poll.
+        _harbor.Faults.Latency(TimeSpan.FromMilliseconds(200));
         await connections.VerifyAsync();
         await Expect(connections.Checklist).ToBeVisibleAsync();
         await Expect(connections.VerificationResult).ToHaveTextAsync("✓ all checks passed", new() { Timeout = 30_000 });
         await Expect(connections.Steps).ToHaveCountAsync(10);
         Assert.DoesNotContain("failed", await connections.Steps.EvaluateAllAsync<string[]>("steps => steps.map(s => s.dataset.outcome)"));
         await Expect(connections.Hints).ToHaveCountAsync(0);
+        // When the run ends the page reloads whole, so the status card agrees with the checklist.
+        await Expect(connections.VerificationState).ToContainTextAsync("✓ verified");
+        _harbor.Faults.Clear();
 
         await ConnectionPage.OpenListAsync(page);
         await Expect(connections.Table).ToContainTextAsync("harbor-browser");
@@ -64,6 +69,7 @@ public sealed class ConnectionsTests(PortalServerFixture server, BrowserFixture 
         await connections.VerifyAsync();
         await Expect(connections.VerificationResult).ToHaveTextAsync("✗ failed", new() { Timeout = 30_000 });
         await Expect(page.Locator("[data-testid=check-step][data-step=Authentication]")).ToHaveAttributeAsync("data-outcome", "failed");
+        await Expect(connections.VerificationState).ToContainTextAsync("✗ failed");
         await Expect(connections.Hints.First).ToContainTextAsync("robot$harbor-portal");
     });
 }

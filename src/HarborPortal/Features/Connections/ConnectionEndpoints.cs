@@ -110,10 +110,21 @@ public static class ConnectionEndpoints
             : TypedResults.Ok(run.AsResponse());
     }
 
-    private static async Task<IResult> ChecklistFragmentAsync(long id, long runId, PortalDbContext db, CancellationToken cancellationToken) =>
-        await db.ConnectionVerifications.AsNoTracking().SingleOrDefaultAsync(v => v.Id == runId && v.ConnectionId == id, cancellationToken) is { } run
-            ? new RazorComponentResult<ConnectivityChecklist>(new { Run = run })
-            : TypedResults.NotFound();
+    private static async Task<IResult> ChecklistFragmentAsync(long id, long runId, PortalDbContext db, HttpContext context, CancellationToken cancellationToken)
+    {
+        if (await db.ConnectionVerifications.AsNoTracking().SingleOrDefaultAsync(v => v.Id == runId && v.ConnectionId == id, cancellationToken) is not { } run)
+        {
+            return TypedResults.NotFound();
+        }
+
+        if (run.IsDone && context.Request.Headers.ContainsKey("HX-Request"))
+        {
+            // The run just ended: the rest of the page (status card, history, list) is stale, so htmx reloads it whole.
+            context.Response.Headers["HX-Refresh"] = "true";
+        }
+
+        return new RazorComponentResult<ConnectivityChecklist>(new { Run = run });
+    }
 
     private static Results<Ok<ConnectionResponse>, ValidationProblem, ProblemHttpResult> Answer(long id, ConnectionResult result) => result switch
     {

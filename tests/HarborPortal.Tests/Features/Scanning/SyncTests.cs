@@ -187,6 +187,42 @@ public sealed class SyncTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.Equal(payments.Count, run.FindingsResolved);
     }
 
+    [Fact]
+    public async Task The_Api_Starts_A_Run_Refuses_A_Second_While_It_Runs_And_Reports_Its_Counts()
+    {
+        using var client = _app.CreateClient();
+        var token = await HarborPortal.Tests.Features.Auth.ApiTokenTests.CreateTokenAsync(_app, "automation", HarborPortal.Features.Auth.PortalRoles.Admin);
+        _simulator.Faults.Latency(TimeSpan.FromSeconds(2), "/api/v2.0/projects");
+
+        using var started = await HarborPortal.Tests.Features.Auth.ApiTokenTests.SendAsync(client, HttpMethod.Post, $"/api/v1/connections/{_connectionId}/sync", token);
+        Assert.Equal(System.Net.HttpStatusCode.Accepted, started.StatusCode);
+        var runId = System.Text.Json.JsonDocument.Parse(await started.Content.ReadAsStringAsync()).RootElement.GetProperty("runId").GetInt64();
+        using var again = await HarborPortal.Tests.Features.Auth.ApiTokenTests.SendAsync(client, HttpMethod.Post, $"/api/v1/connections/{_connectionId}/sync", token);
+        Assert.Equal(System.Net.HttpStatusCode.Conflict, again.StatusCode);
+        var refused = System.Text.Json.JsonDocument.Parse(await again.Content.ReadAsStringAsync()).RootElement;
+        Assert.Equal(runId, refused.GetProperty("runId").GetInt64());
+        Assert.True(refused.GetProperty("alreadyRunning").GetBoolean());
+        _simulator.Faults.Clear();
+
+        System.Text.Json.JsonElement run = default;
+        for (var i = 0; i < 120; i++)
+        {
+            using var response = await HarborPortal.Tests.Features.Auth.ApiTokenTests.SendAsync(client, HttpMethod.Get, $"/api/v1/sync-runs/{runId}", token);
+            Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
+            run = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.Clone();
+            if (run.GetProperty("status").GetString() is "Succeeded" or "Partial" or "Failed")
+            {
+                break;
+            }
+
+            await Task.Delay(250);
+        }
+
+        Assert.Equal("Succeeded", run.GetProperty("status").GetString());
+        Assert.True(run.GetProperty("counts").GetProperty("findingsNew").GetInt32() > 0);
+        Assert.Empty(run.GetProperty("errors").EnumerateArray());
+    }
+
     private static void Bump(HarborPortal.HarborSimulator.SimulatorState state, string digest)
     {
         var artifact = state.Artifacts.Single(a => a.Digest == digest);

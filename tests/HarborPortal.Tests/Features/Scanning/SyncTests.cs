@@ -223,6 +223,23 @@ public sealed class SyncTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.Empty(run.GetProperty("errors").EnumerateArray());
     }
 
+    [Fact]
+    public async Task Scan_Now_On_The_Connection_Page_Starts_A_Run()
+    {
+        using var admin = _app.CreateClientWithCookies();
+        await _app.SignInAsAsync(admin, "alice", HarborPortal.Features.Auth.PortalRoles.Admin);
+
+        using var posted = await HarborPortal.Tests.Features.Connections.ConnectionPages.PostFormAsync(admin, $"/admin/connections/{_connectionId}", "scan-now-form", new Dictionary<string, string>());
+
+        Assert.Equal(System.Net.HttpStatusCode.Redirect, posted.StatusCode);
+        var location = posted.Headers.Location!.PathAndQuery;
+        Assert.Matches($@"^/admin/connections/{_connectionId}\?syncing=\d+(&syncRefused=true)?$", location);
+        var page = await admin.GetStringAsync(location);
+        Assert.Contains("data-testid=\"sync-started\"", page, StringComparison.Ordinal);
+        await using var db = _app.CreateDbContext();
+        Assert.True(await db.SyncRuns.AnyAsync(r => r.ConnectionId == _connectionId && r.RequestedBy == "alice"));
+    }
+
     private static void Bump(HarborPortal.HarborSimulator.SimulatorState state, string digest)
     {
         var artifact = state.Artifacts.Single(a => a.Digest == digest);

@@ -76,6 +76,14 @@ public sealed class SyncRun
         set => Errors = JsonSerializer.Serialize(value, ErrorsJsonOptions);
     }
 
+    /// <summary>Clears the counts and errors of an attempt that was interrupted, before the run starts over.</summary>
+    public void Restart()
+    {
+        Projects = Repositories = ArtifactsSeen = ArtifactsChanged = ArtifactsSkipped = ArtifactsNotScanned = ArtifactsRemoved = 0;
+        ReportsFetched = FindingsNew = FindingsUpdated = FindingsResolved = FindingsReopened = ErrorCount = 0;
+        Errors = "[]";
+    }
+
     public void AddError(string error)
     {
         ErrorCount++;

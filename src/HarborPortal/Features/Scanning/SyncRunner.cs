@@ -28,6 +28,7 @@ public sealed partial class SyncRunner(
         }
 
         // A run found Running was interrupted (the portal stopped): it starts over, which is safe because every write is idempotent.
+        run.Restart();
         run.Status = SyncRunStatus.Running;
         run.StartedAt = time.GetUtcNow();
         await db.SaveChangesAsync(cancellationToken);

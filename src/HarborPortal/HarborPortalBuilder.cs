@@ -7,6 +7,7 @@ using HarborPortal.Features.Audit;
 using HarborPortal.Features.Auth;
 using HarborPortal.Features.Connections;
 using HarborPortal.Features.Jobs;
+using HarborPortal.Features.Scanning;
 using HarborPortal.Harbor;
 using HarborPortal.Web;
 using Microsoft.AspNetCore.Antiforgery;
@@ -53,6 +54,9 @@ public static class HarborPortalBuilder
 
         // Harbor connections: encrypted secrets, URL rules and the optional outbound allow-list.
         services.AddHarborConnections();
+
+        // The sync engine: Harbor's vulnerability reports become findings, one run at a time per connection.
+        services.AddScanning();
 
         // Background jobs: Quartz with its store in the portal database.
         builder.AddPortalJobs();
@@ -113,6 +117,7 @@ public static class HarborPortalBuilder
         app.MapApiEndpoints();
         // /admin/connections form posts and /api/v1/connections (Admin only; the API writes with tokens only).
         app.MapConnectionEndpoints();
+        app.MapSyncEndpoints();
         app.MapRazorComponents<App>();
     }
 

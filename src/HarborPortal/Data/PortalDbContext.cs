@@ -1,6 +1,8 @@
 using HarborPortal.Features.Audit;
 using HarborPortal.Features.Auth;
 using HarborPortal.Features.Connections;
+using HarborPortal.Features.Findings;
+using HarborPortal.Features.Scanning;
 using Microsoft.EntityFrameworkCore;
 
 namespace HarborPortal.Data;
@@ -24,6 +26,12 @@ public abstract class PortalDbContext(DbContextOptions options) : DbContext(opti
     public DbSet<HarborConnection> HarborConnections => Set<HarborConnection>();
 
     public DbSet<ConnectionVerification> ConnectionVerifications => Set<ConnectionVerification>();
+
+    public DbSet<Finding> Findings => Set<Finding>();
+
+    public DbSet<ScannedArtifact> ScannedArtifacts => Set<ScannedArtifact>();
+
+    public DbSet<SyncRun> SyncRuns => Set<SyncRun>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {

@@ -137,7 +137,7 @@ public static class ConnectionEndpoints
         TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Not Found", detail: $"There is no connection {id}.");
 
     // The same rule as the rest of /api/v1 (ApiEndpoints): a cookie can be sent cross-site, a bearer token cannot.
-    private static async ValueTask<object?> RefuseCookieWritesAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    internal static async ValueTask<object?> RefuseCookieWritesAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         var http = context.HttpContext;
         if (HttpMethods.IsGet(http.Request.Method) || HttpMethods.IsHead(http.Request.Method) || ApiEndpoints.IsApiTokenCaller(http.User))

@@ -6,7 +6,6 @@ using HarborPortal.Harbor;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Quartz;
-using ClientAuthKind = HarborPortal.Harbor.HarborAuthKind;
 
 namespace HarborPortal.Features.Connections;
 
@@ -175,16 +174,7 @@ public sealed partial class VerificationRunner(
             return null;
         }
 
-        return new ConnectivityTarget(new HarborConnectionSettings
-        {
-            BaseUrl = new Uri(connection.BaseUrl),
-            AuthKind = connection.AuthKind == HarborAuthKind.User ? ClientAuthKind.User : ClientAuthKind.Robot,
-            UserName = connection.UserName,
-            Secret = secret,
-            AllowInsecureHttp = connection.AllowInsecureHttp,
-            CaCertificatePem = connection.CaCertificatePem,
-            Timeout = options.Value.RequestTimeout,
-        }, connection.RobotPrefix);
+        return new ConnectivityTarget(ConnectionSettings.For(connection, secret, options.Value.RequestTimeout), connection.RobotPrefix);
     }
 
     private static string Truncate(string value, int max) => value.Length > max ? value[..(max - 1)] + "…" : value;

@@ -1,0 +1,12 @@
+namespace HarborPortal.Features.Scanning;
+
+public static class ScanningSetup
+{
+    /// <summary>The sync engine: runs requested through <see cref="SyncRequests"/>, executed by <see cref="SyncJob"/>.</summary>
+    public static IServiceCollection AddScanning(this IServiceCollection services)
+    {
+        services.AddScoped<SyncRequests>();
+        services.AddScoped<SyncRunner>();
+        return services;
+    }
+}

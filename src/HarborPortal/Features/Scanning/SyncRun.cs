@@ -1,0 +1,109 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using HarborPortal.Features.Connections;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+
+namespace HarborPortal.Features.Scanning;
+
+[JsonConverter(typeof(JsonStringEnumConverter<SyncRunStatus>))]
+public enum SyncRunStatus
+{
+    Pending,
+    Running,
+    Succeeded,
+    Partial,
+    Failed,
+    Cancelled,
+}
+
+/// <summary>One sync of a connection: requested, run by <see cref="SyncJob"/>, then its counts and errors.</summary>
+public sealed class SyncRun
+{
+    /// <summary>Errors kept per run; the count goes on past it.</summary>
+    public const int MaxErrors = 100;
+
+    private static readonly JsonSerializerOptions ErrorsJsonOptions = new(JsonSerializerDefaults.Web);
+
+    public long Id { get; set; }
+
+    public long ConnectionId { get; set; }
+
+    public SyncRunStatus Status { get; set; }
+
+    public string? RequestedBy { get; set; }
+
+    public DateTimeOffset RequestedAt { get; set; }
+
+    public DateTimeOffset? StartedAt { get; set; }
+
+    public DateTimeOffset? FinishedAt { get; set; }
+
+    public int Projects { get; set; }
+
+    public int Repositories { get; set; }
+
+    public int ArtifactsSeen { get; set; }
+
+    public int ArtifactsChanged { get; set; }
+
+    public int ArtifactsSkipped { get; set; }
+
+    public int ArtifactsNotScanned { get; set; }
+
+    public int ArtifactsRemoved { get; set; }
+
+    public int ReportsFetched { get; set; }
+
+    public int FindingsNew { get; set; }
+
+    public int FindingsUpdated { get; set; }
+
+    public int FindingsResolved { get; set; }
+
+    public int FindingsReopened { get; set; }
+
+    public int ErrorCount { get; set; }
+
+    /// <summary>The first <see cref="MaxErrors"/> errors as a JSON list of strings.</summary>
+    public string Errors { get; set; } = "[]";
+
+    public bool IsActive => Status is SyncRunStatus.Pending or SyncRunStatus.Running;
+
+    public IReadOnlyList<string> ErrorList
+    {
+        get => JsonSerializer.Deserialize<List<string>>(Errors, ErrorsJsonOptions) ?? [];
+        set => Errors = JsonSerializer.Serialize(value, ErrorsJsonOptions);
+    }
+
+    /// <summary>Clears the counts and errors of an attempt that was interrupted, before the run starts over.</summary>
+    public void Restart()
+    {
+        Projects = Repositories = ArtifactsSeen = ArtifactsChanged = ArtifactsSkipped = ArtifactsNotScanned = ArtifactsRemoved = 0;
+        ReportsFetched = FindingsNew = FindingsUpdated = FindingsResolved = FindingsReopened = ErrorCount = 0;
+        Errors = "[]";
+    }
+
+    public void AddError(string error)
+    {
+        ErrorCount++;
+        var errors = ErrorList;
+        if (errors.Count < MaxErrors)
+        {
+            ErrorList = [.. errors, error.Length > 1000 ? error[..999] + "…" : error];
+        }
+    }
+}
+
+internal sealed class SyncRunConfiguration : IEntityTypeConfiguration<SyncRun>
+{
+    public void Configure(EntityTypeBuilder<SyncRun> builder)
+    {
+        builder.Property(r => r.Status).HasConversion<string>().HasMaxLength(16);
+        builder.Property(r => r.RequestedBy).HasMaxLength(256);
+        builder.Ignore(r => r.ErrorList);
+        builder.Ignore(r => r.IsActive);
+        builder.HasIndex(r => new { r.ConnectionId, r.Status });
+        builder.HasOne<HarborConnection>().WithMany().HasForeignKey(r => r.ConnectionId).OnDelete(DeleteBehavior.Cascade);
+    }
+}

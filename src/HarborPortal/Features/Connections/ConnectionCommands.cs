@@ -109,12 +109,16 @@ public sealed class ConnectionCommands(
             return null;
         }
 
-        // There are no findings yet. The findings feature honours the choice here, in this unit of work: on Purge it
-        // deletes the connection's findings; on Keep it detaches them (the connection's name stays on each finding).
+        // Keep: the findings stay (with their history and triage) but are no longer updated. Purge: they go with it.
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var purged = findings == FindingsOnDelete.Purge
+            ? await db.Findings.Where(f => f.ConnectionId == id).ExecuteDeleteAsync(cancellationToken)
+            : 0;
         db.HarborConnections.Remove(connection);
         await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
         await verifier.ForgetAsync(id, cancellationToken);
-        await WriteAuditAsync("connection.delete", user, connection, $"findings={findings.ToString().ToLowerInvariant()}; url={connection.BaseUrl}", cancellationToken);
+        await WriteAuditAsync("connection.delete", user, connection, $"findings={findings.ToString().ToLowerInvariant()} ({purged} purged); url={connection.BaseUrl}", cancellationToken);
         return connection;
     }
 

@@ -101,11 +101,20 @@ public sealed class ConnectionPagesTests(ITestOutputHelper output) : IAsyncLifet
     }
 
     [Theory]
-    [InlineData("Keep", "findings=keep")]
-    [InlineData("Purge", "findings=purge")]
-    public async Task Deleting_Removes_The_Connection_And_The_Audit_Records_The_Findings_Choice(string choice, string recorded)
+    [InlineData("Keep", "findings=keep (0 purged)", 1)]
+    [InlineData("Purge", "findings=purge (1 purged)", 0)]
+    public async Task Deleting_Removes_The_Connection_And_Keeps_Or_Purges_Its_Findings(string choice, string recorded, int findingsLeft)
     {
         var id = await CreateAsync(_admin, "harbor-prod", "S3cret-Value-1");
+        await using (var seed = _app.CreateDbContext())
+        {
+            seed.Findings.Add(new HarborPortal.Features.Findings.Finding
+            {
+                Identity = "seeded", ConnectionId = id, ProjectName = "team-a", RepositoryName = "team-a/api",
+                Digest = "sha256:0", VulnerabilityId = "CVE-2024-0001", PackageName = "openssl",
+            });
+            await seed.SaveChangesAsync();
+        }
 
         using var response = await PostFormAsync(_admin, $"/admin/connections/{id}", "delete-form", new Dictionary<string, string> { ["Delete.Findings"] = choice });
 
@@ -116,6 +125,7 @@ public sealed class ConnectionPagesTests(ITestOutputHelper output) : IAsyncLifet
         var audit = await LastAuditAsync("connection.delete");
         Assert.Equal("harbor-prod", audit.Target);
         Assert.Contains(recorded, audit.Details, StringComparison.Ordinal);
+        Assert.Equal(findingsLeft, await db.Findings.CountAsync(f => f.ConnectionId == id));
     }
 
     [Fact]

@@ -85,7 +85,8 @@ public sealed class HarborHttpClients(IOptions<HarborClientOptions> options, ILo
         }
     }
 
-    private static X509Certificate2Collection? LoadRoots(string? pem)
+    /// <summary>A connection's private CA bundle as trust roots; null when it has none.</summary>
+    internal static X509Certificate2Collection? LoadRoots(string? pem)
     {
         if (string.IsNullOrWhiteSpace(pem))
         {

@@ -233,7 +233,7 @@ public sealed class ConnectivityCheck(HarborClient client, OutboundAllowList all
                         "Use https:// if Harbor serves it; for a staging registry on a trusted network, tick \"Allow HTTP (insecure)\".", blocks: true);
             }
 
-            var validator = new HarborTlsValidator(LoadRoots(_settings.CaCertificatePem));
+            var validator = new HarborTlsValidator(HarborHttpClients.LoadRoots(_settings.CaCertificatePem));
             X509Certificate2? presented = null;
             using var tcp = new TcpClient();
             using var timeout = Timeout();
@@ -545,18 +545,6 @@ public sealed class ConnectivityCheck(HarborClient client, OutboundAllowList all
             {
                 return false;
             }
-        }
-
-        private static X509Certificate2Collection? LoadRoots(string? pem)
-        {
-            if (string.IsNullOrWhiteSpace(pem))
-            {
-                return null;
-            }
-
-            var roots = new X509Certificate2Collection();
-            roots.ImportFromPem(pem);
-            return roots.Count == 0 ? null : roots;
         }
 
         private static string Names(X509Certificate2 certificate)

@@ -12,7 +12,7 @@ namespace HarborPortal.BrowserTests;
 public sealed class ConnectionsTests(PortalServerFixture server, BrowserFixture browser, ITestOutputHelper output)
     : BrowserTest(server, browser, output), IAsyncLifetime
 {
-    private const string RobotSecret = "PortalSecret1234567890abcdefABCD";
+    private const string RobotSecret = DefaultScenario.PortalRobotSecret;
 
     private HarborSimulator.HarborSimulator _harbor = null!;
 

@@ -26,7 +26,7 @@ for (var i = 0; i < args.Length; i++)
 await using var harbor = await HarborSimulator.StartAsync(options);
 Console.WriteLine($"Harbor simulator ({options.Scenario}) listening on {harbor.BaseAddress}");
 Console.WriteLine("Register it in the portal (Admin → Connections) with the robot account:");
-Console.WriteLine("  robot$harbor-portal / PortalSecret1234567890abcdefABCD   (a system robot covering all projects)");
+Console.WriteLine($"  {DefaultScenario.PortalRobot} / {DefaultScenario.PortalRobotSecret}   (a system robot covering all projects)");
 if (harbor.CaCertificatePem is { } ca)
 {
     var path = Path.Combine(Path.GetTempPath(), "harbor-simulator-ca.pem");

@@ -5,13 +5,14 @@ using HarborPortal.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Sim = HarborPortal.HarborSimulator.HarborSimulator;
+using static HarborPortal.Tests.Infrastructure.SimulatorConnections;
 
 namespace HarborPortal.Tests.Harbor;
 
 // Against the simulator over real HTTP(S); never a mocked HttpClient.
 public sealed class HarborClientTests : IAsyncLifetime
 {
-    private const string PortalSecret = "PortalSecret1234567890abcdefABCD";
+    private const string PortalSecret = DefaultScenario.PortalRobotSecret;
     private readonly ConcurrentQueue<CapturedLog> _logs = new();
     private ServiceProvider _services = null!;
     private HarborClient _client = null!;
@@ -27,16 +28,6 @@ public sealed class HarborClientTests : IAsyncLifetime
     }
 
     public async Task DisposeAsync() => await _services.DisposeAsync();
-
-    private static HarborConnectionSettings Robot(Sim simulator, string name = "robot$harbor-portal", string secret = PortalSecret) => new()
-    {
-        BaseUrl = simulator.BaseAddress,
-        UserName = name,
-        Secret = secret,
-        AllowInsecureHttp = simulator.BaseAddress.Scheme == "http",
-        CaCertificatePem = simulator.CaCertificatePem,
-        Timeout = TimeSpan.FromSeconds(10),
-    };
 
     [Fact]
     public async Task Lists_Return_Everything_Across_Pages()

@@ -10,7 +10,7 @@ namespace HarborPortal.Tests.HarborSimulator;
 public sealed class HarborSimulatorTests : IAsyncLifetime
 {
     private const string PortalRobot = "robot$harbor-portal";
-    private const string PortalSecret = "PortalSecret1234567890abcdefABCD";
+    private const string PortalSecret = DefaultScenario.PortalRobotSecret;
     private Sim _simulator = null!;
     private HttpClient _http = null!;
 

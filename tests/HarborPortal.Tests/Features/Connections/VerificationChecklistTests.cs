@@ -6,13 +6,14 @@ using HarborPortal.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Sim = HarborPortal.HarborSimulator.HarborSimulator;
+using static HarborPortal.Tests.Infrastructure.SimulatorConnections;
 
 namespace HarborPortal.Tests.Features.Connections;
 
 // The checklist against the simulator over real HTTP(S): each failure mode gets its own step and hint.
 public sealed class VerificationChecklistTests : IAsyncLifetime
 {
-    private const string PortalSecret = "PortalSecret1234567890abcdefABCD";
+    private const string PortalSecret = DefaultScenario.PortalRobotSecret;
     private readonly ConcurrentQueue<CapturedLog> _logs = new();
     private ServiceProvider _services = null!;
     private ConnectivityCheck _check = null!;
@@ -31,16 +32,6 @@ public sealed class VerificationChecklistTests : IAsyncLifetime
     }
 
     public async Task DisposeAsync() => await _services.DisposeAsync();
-
-    private static HarborConnectionSettings Robot(Sim simulator, string name = "robot$harbor-portal", string secret = PortalSecret) => new()
-    {
-        BaseUrl = simulator.BaseAddress,
-        UserName = name,
-        Secret = secret,
-        AllowInsecureHttp = simulator.BaseAddress.Scheme == "http",
-        CaCertificatePem = simulator.CaCertificatePem,
-        Timeout = TimeSpan.FromSeconds(10),
-    };
 
     private Task<ConnectivityReport> RunAsync(HarborConnectionSettings settings) => _check.RunAsync(new ConnectivityTarget(settings));
 

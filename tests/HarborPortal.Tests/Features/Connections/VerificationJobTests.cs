@@ -16,7 +16,7 @@ namespace HarborPortal.Tests.Features.Connections;
 // End to end: the Quartz job in the running portal, through the admin pages and through the API.
 public sealed class VerificationJobTests(ITestOutputHelper output)
 {
-    private const string PortalSecret = "PortalSecret1234567890abcdefABCD";
+    private const string PortalSecret = DefaultScenario.PortalRobotSecret;
     private const string WrongSecret = "Wrong-Secret-Never-Shown-12345";
 
     [Fact]

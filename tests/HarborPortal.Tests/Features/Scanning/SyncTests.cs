@@ -1,3 +1,4 @@
+using HarborPortal.HarborSimulator;
 using HarborPortal.Features.Connections;
 using HarborPortal.Features.Findings;
 using HarborPortal.Features.Scanning;
@@ -14,7 +15,7 @@ namespace HarborPortal.Tests.Features.Scanning;
 // The sync engine against the simulator's default scenario, through the app's own services (SyncRunner called directly).
 public sealed class SyncTests(ITestOutputHelper output) : IAsyncLifetime
 {
-    private const string PortalSecret = "PortalSecret1234567890abcdefABCD";
+    private const string PortalSecret = DefaultScenario.PortalRobotSecret;
     private const string PaymentsDigest = "sha256:02551b79862b7096e1a0daec3d24dd514b70d4e29fa853debb27b905551f44df";
 
     private Sim _simulator = null!;

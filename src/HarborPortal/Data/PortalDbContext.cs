@@ -2,6 +2,7 @@ using HarborPortal.Features.Audit;
 using HarborPortal.Features.Auth;
 using HarborPortal.Features.Connections;
 using HarborPortal.Features.Findings;
+using HarborPortal.Features.Locations;
 using HarborPortal.Features.Scanning;
 using Microsoft.EntityFrameworkCore;
 
@@ -32,6 +33,8 @@ public abstract class PortalDbContext(DbContextOptions options) : DbContext(opti
     public DbSet<ScannedArtifact> ScannedArtifacts => Set<ScannedArtifact>();
 
     public DbSet<SyncRun> SyncRuns => Set<SyncRun>();
+
+    public DbSet<ConnectionLocations> ConnectionLocations => Set<ConnectionLocations>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {

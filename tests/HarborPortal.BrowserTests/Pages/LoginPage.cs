@@ -56,7 +56,12 @@ public sealed partial class LoginPage(IPage page)
         var portal = PageExtensions.Origin(page.Url);
         var authentik = await StartLogInViaAuthentikAsync();
         await authentik.SubmitAsync(username, password);
-        await page.WaitForURLAsync(url => url.StartsWith(portal + "/", StringComparison.Ordinal));
+        // Only the navigation's commit is awaited: callers assert on what the page shows, with Expect's own retry.
+        // Waiting for "load" here raced with the redirect chain (/signin-oidc → /) and once hung past its timeout.
+        await page.WaitForURLAsync(
+            url => url.StartsWith(portal + "/", StringComparison.Ordinal)
+                && !url.StartsWith(portal + "/signin-oidc", StringComparison.Ordinal),
+            new() { WaitUntil = WaitUntilState.Commit });
     }
 
     /// <summary>Signs in with the break-glass form and waits until the portal shows the signed-in shell.</summary>

@@ -30,35 +30,103 @@ public sealed class SyncJob(SyncRunner runner) : IJob
 /// <summary>The answer to a sync request: the run that will do it, or the one already under way.</summary>
 public sealed record SyncStart(long RunId, SyncRunStatus Status, bool AlreadyRunning);
 
-/// <summary>Requests syncs: records a pending run, then schedules a one-off trigger for it; one run at a time per connection.</summary>
+/// <summary>
+/// Requests syncs: records a pending run, then schedules a one-off trigger for it. One run at a time per connection:
+/// a full sync asked for while one is pending or running is refused with that run; webhook targets are merged into
+/// the pending targeted run, or queue one behind the running run.
+/// </summary>
 public sealed class SyncRequests(PortalDbContext db, ISchedulerFactory schedulers, TimeProvider time)
 {
     /// <summary>The new run, the run already under way (refused), or null when the connection does not exist.</summary>
-    public async Task<SyncStart?> StartAsync(long connectionId, string? requestedBy, CancellationToken cancellationToken)
+    public async Task<SyncStart?> StartAsync(long connectionId, string? requestedBy, CancellationToken cancellationToken, SyncTrigger trigger = SyncTrigger.Manual)
     {
         if (!await db.HarborConnections.AnyAsync(c => c.Id == connectionId, cancellationToken))
         {
             return null;
         }
 
-        var active = await db.SyncRuns.AsNoTracking()
-            .Where(r => r.ConnectionId == connectionId && (r.Status == SyncRunStatus.Pending || r.Status == SyncRunStatus.Running))
-            .OrderByDescending(r => r.Id)
-            .FirstOrDefaultAsync(cancellationToken);
+        var active = await ActiveRuns(connectionId).FirstOrDefaultAsync(cancellationToken);
         if (active is not null)
         {
             return new SyncStart(active.Id, active.Status, AlreadyRunning: true);
         }
 
-        var run = new SyncRun { ConnectionId = connectionId, Status = SyncRunStatus.Pending, RequestedBy = requestedBy, RequestedAt = time.GetUtcNow() };
+        var run = new SyncRun { ConnectionId = connectionId, Status = SyncRunStatus.Pending, RequestedBy = requestedBy, RequestedAt = time.GetUtcNow(), Trigger = trigger };
         db.SyncRuns.Add(run);
         await db.SaveChangesAsync(cancellationToken);
+        await ScheduleAsync(run, cancellationToken);
+        return new SyncStart(run.Id, run.Status, AlreadyRunning: false);
+    }
 
+    /// <summary>
+    /// Asks for the named artifacts to be re-read. Duplicates coalesce: a pending full run covers them already, a pending
+    /// targeted run takes them in; otherwise a new targeted run is queued (behind a running one, if any). Null when the
+    /// connection does not exist.
+    /// </summary>
+    public async Task<SyncStart?> RequestArtifactsAsync(long connectionId, IReadOnlyCollection<ArtifactRef> artifacts, string? requestedBy, CancellationToken cancellationToken)
+    {
+        if (!await db.HarborConnections.AnyAsync(c => c.Id == connectionId, cancellationToken))
+        {
+            return null;
+        }
+
+        var pending = await db.SyncRuns
+            .Where(r => r.ConnectionId == connectionId && r.Status == SyncRunStatus.Pending)
+            .OrderByDescending(r => r.Id)
+            .FirstOrDefaultAsync(cancellationToken);
+        if (pending is { Targets: null })
+        {
+            return new SyncStart(pending.Id, pending.Status, AlreadyRunning: true);
+        }
+
+        if (pending is not null)
+        {
+            pending.TargetList = [.. pending.TargetList!.Union(artifacts)];
+            await db.SaveChangesAsync(cancellationToken);
+            return new SyncStart(pending.Id, pending.Status, AlreadyRunning: true);
+        }
+
+        var run = new SyncRun
+        {
+            ConnectionId = connectionId, Status = SyncRunStatus.Pending, RequestedBy = requestedBy, RequestedAt = time.GetUtcNow(),
+            Trigger = SyncTrigger.Webhook, TargetList = [.. artifacts.Distinct()],
+        };
+        db.SyncRuns.Add(run);
+        await db.SaveChangesAsync(cancellationToken);
+        await ScheduleAsync(run, cancellationToken);
+        return new SyncStart(run.Id, run.Status, AlreadyRunning: false);
+    }
+
+    /// <summary>
+    /// Asks a pending or running run to stop; the runner ends it Cancelled at its next safe point. False when the run
+    /// does not exist or has already ended.
+    /// </summary>
+    public async Task<bool> CancelAsync(long runId, string? requestedBy, CancellationToken cancellationToken)
+    {
+        var run = await db.SyncRuns.SingleOrDefaultAsync(r => r.Id == runId, cancellationToken);
+        if (run is not { IsActive: true })
+        {
+            return false;
+        }
+
+        run.CancelRequestedAt ??= time.GetUtcNow();
+        run.CancelRequestedBy ??= requestedBy;
+        await db.SaveChangesAsync(cancellationToken);
+        return true;
+    }
+
+    private IQueryable<SyncRun> ActiveRuns(long connectionId) => db.SyncRuns.AsNoTracking()
+        .Where(r => r.ConnectionId == connectionId && (r.Status == SyncRunStatus.Pending || r.Status == SyncRunStatus.Running))
+        .OrderByDescending(r => r.Id);
+
+    private async Task ScheduleAsync(SyncRun run, CancellationToken cancellationToken)
+    {
         var scheduler = await schedulers.GetScheduler(cancellationToken);
-        var key = SyncJob.KeyFor(connectionId);
+        var key = SyncJob.KeyFor(run.ConnectionId);
+        var connectionId = run.ConnectionId.ToString(CultureInfo.InvariantCulture);
         var job = JobBuilder.Create<SyncJob>()
             .WithIdentity(key)
-            .WithDescription($"Syncs findings of connection {connectionId.ToString(CultureInfo.InvariantCulture)} from Harbor.")
+            .WithDescription($"Syncs findings of connection {connectionId} from Harbor.")
             .StoreDurably()
             // After a crash the interrupted run is fired again; the runner starts it over.
             .RequestRecovery()
@@ -67,10 +135,9 @@ public sealed class SyncRequests(PortalDbContext db, ISchedulerFactory scheduler
         await scheduler.ScheduleJob(TriggerBuilder.Create()
             .ForJob(key)
             .WithIdentity($"sync-run-{run.Id.ToString(CultureInfo.InvariantCulture)}", "scanning")
-            .UsingJobData(SyncJob.ConnectionIdKey, connectionId.ToString(CultureInfo.InvariantCulture))
+            .UsingJobData(SyncJob.ConnectionIdKey, connectionId)
             .UsingJobData(SyncJob.RunIdKey, run.Id.ToString(CultureInfo.InvariantCulture))
             .StartNow()
             .Build(), new ScheduleJobOptions(), cancellationToken);
-        return new SyncStart(run.Id, run.Status, AlreadyRunning: false);
     }
 }

@@ -17,6 +17,26 @@ public enum SyncRunStatus
     Cancelled,
 }
 
+/// <summary>What asked for a sync run.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<SyncTrigger>))]
+public enum SyncTrigger
+{
+    /// <summary>"Scan now" or the API.</summary>
+    Manual,
+
+    /// <summary>The connection's schedule.</summary>
+    Schedule,
+
+    /// <summary>Harbor's webhooks (a targeted run over the artifacts they named).</summary>
+    Webhook,
+
+    /// <summary>Demo mode's first sync.</summary>
+    Demo,
+}
+
+/// <summary>One artifact a targeted run re-reads from Harbor (named by a webhook; its payload is never trusted).</summary>
+public sealed record ArtifactRef(string ProjectName, string RepositoryName, string Digest);
+
 /// <summary>One sync of a connection: requested, run by <see cref="SyncJob"/>, then its counts and errors.</summary>
 public sealed class SyncRun
 {
@@ -38,6 +58,28 @@ public sealed class SyncRun
     public DateTimeOffset? StartedAt { get; set; }
 
     public DateTimeOffset? FinishedAt { get; set; }
+
+    public SyncTrigger Trigger { get; set; }
+
+    /// <summary>
+    /// For a targeted run, the <see cref="ArtifactRef"/>s to re-read as a JSON list; null for a full run over the
+    /// scanned locations.
+    /// </summary>
+    public string? Targets { get; set; }
+
+    /// <summary>How many artifacts the run will look at, once enumeration has counted them (the progress bar's 100 %); 0 before.</summary>
+    public int ArtifactsTotal { get; set; }
+
+    /// <summary>Unscanned artifacts the run asked Harbor to scan.</summary>
+    public int ArtifactsScanRequested { get; set; }
+
+    /// <summary>Artifacts whose Harbor scan ended in an error.</summary>
+    public int ArtifactsScanFailed { get; set; }
+
+    /// <summary>Set by Cancel; the runner stops at its next safe point and the run ends Cancelled.</summary>
+    public DateTimeOffset? CancelRequestedAt { get; set; }
+
+    public string? CancelRequestedBy { get; set; }
 
     public int Projects { get; set; }
 
@@ -70,6 +112,12 @@ public sealed class SyncRun
 
     public bool IsActive => Status is SyncRunStatus.Pending or SyncRunStatus.Running;
 
+    public IReadOnlyList<ArtifactRef>? TargetList
+    {
+        get => Targets is null ? null : JsonSerializer.Deserialize<List<ArtifactRef>>(Targets, ErrorsJsonOptions) ?? [];
+        set => Targets = value is null ? null : JsonSerializer.Serialize(value, ErrorsJsonOptions);
+    }
+
     public IReadOnlyList<string> ErrorList
     {
         get => JsonSerializer.Deserialize<List<string>>(Errors, ErrorsJsonOptions) ?? [];
@@ -81,6 +129,7 @@ public sealed class SyncRun
     {
         Projects = Repositories = ArtifactsSeen = ArtifactsChanged = ArtifactsSkipped = ArtifactsNotScanned = ArtifactsRemoved = 0;
         ReportsFetched = FindingsNew = FindingsUpdated = FindingsResolved = FindingsReopened = ErrorCount = 0;
+        ArtifactsTotal = ArtifactsScanRequested = ArtifactsScanFailed = 0;
         Errors = "[]";
     }
 
@@ -101,7 +150,10 @@ internal sealed class SyncRunConfiguration : IEntityTypeConfiguration<SyncRun>
     {
         builder.Property(r => r.Status).HasConversion<string>().HasMaxLength(16);
         builder.Property(r => r.RequestedBy).HasMaxLength(256);
+        builder.Property(r => r.Trigger).HasConversion<string>().HasMaxLength(16);
+        builder.Property(r => r.CancelRequestedBy).HasMaxLength(256);
         builder.Ignore(r => r.ErrorList);
+        builder.Ignore(r => r.TargetList);
         builder.Ignore(r => r.IsActive);
         builder.HasIndex(r => new { r.ConnectionId, r.Status });
         builder.HasOne<HarborConnection>().WithMany().HasForeignKey(r => r.ConnectionId).OnDelete(DeleteBehavior.Cascade);

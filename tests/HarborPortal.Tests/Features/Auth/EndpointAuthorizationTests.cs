@@ -24,6 +24,7 @@ public sealed class EndpointAuthorizationTests : IAsyncLifetime
         "/account/logout",                // a POST with an antiforgery token; works for an already-expired session too
         "/signout-callback-oidc",         // authentik's post-logout redirect
         "/signout-backchannel-oidc",      // authentik's back-channel logout (the logout token is the credential)
+        "/api/webhooks/harbor/{connectionId:long}", // Harbor's webhooks (the connection's webhook secret is the credential)
         "/healthz",                       // liveness probe
         "/readyz",                        // readiness probe
         "/error",                         // error pages, re-executed for any status

@@ -187,7 +187,12 @@ public static partial class HarborWebhookPayload
 
         var slash = fullName.IndexOf('/', StringComparison.Ordinal);
         project ??= slash > 0 ? fullName[..slash] : null;
-        if (project is null || project.Length > MaxProjectNameLength || !NameComponent().IsMatch(project))
+        if (project is null)
+        {
+            return (null, null, "The repository names no project (\"namespace\").");
+        }
+
+        if (project.Length > MaxProjectNameLength || !NameComponent().IsMatch(project))
         {
             return (null, null, "The repository's project (\"namespace\") is not a valid Harbor project name.");
         }

@@ -7,6 +7,7 @@ using HarborPortal.Features.Audit;
 using HarborPortal.Features.Auth;
 using HarborPortal.Features.Connections;
 using HarborPortal.Features.Jobs;
+using HarborPortal.Features.Locations;
 using HarborPortal.Features.Scanning;
 using HarborPortal.Harbor;
 using HarborPortal.Web;
@@ -57,6 +58,7 @@ public static class HarborPortalBuilder
 
         // The sync engine: Harbor's vulnerability reports become findings, one run at a time per connection.
         services.AddScanning();
+        services.AddScanLocations();
 
         // Background jobs: Quartz with its store in the portal database.
         builder.AddPortalJobs();
@@ -118,6 +120,7 @@ public static class HarborPortalBuilder
         // /admin/connections form posts and /api/v1/connections (Admin only; the API writes with tokens only).
         app.MapConnectionEndpoints();
         app.MapSyncEndpoints();
+        app.MapLocationsEndpoints();
         app.MapRazorComponents<App>();
     }
 

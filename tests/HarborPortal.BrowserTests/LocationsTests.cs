@@ -1,10 +1,7 @@
 using HarborPortal.BrowserTests.Infrastructure;
 using HarborPortal.BrowserTests.Pages;
-using HarborPortal.Data;
-using HarborPortal.Features.Connections;
 using HarborPortal.HarborSimulator;
 using HarborPortal.Tests.Infrastructure;
-using Microsoft.Extensions.DependencyInjection;
 using Xunit.Abstractions;
 using static Microsoft.Playwright.Assertions;
 
@@ -21,20 +18,7 @@ public sealed class LocationsTests(PortalServerFixture server, BrowserFixture br
     public async Task InitializeAsync()
     {
         _harbor = await HarborSimulator.HarborSimulator.StartAsync(new HarborSimulatorOptions { Https = true });
-        await using var scope = Server.Services.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<PortalDbContext>();
-        var connection = new HarborConnection
-        {
-            Name = $"harbor-locations-{Guid.NewGuid():n}"[..24],
-            BaseUrl = _harbor.BaseAddress.ToString().TrimEnd('/'),
-            UserName = DefaultScenario.PortalRobot,
-            ProtectedSecret = scope.ServiceProvider.GetRequiredService<ConnectionSecrets>().Protect(DefaultScenario.PortalRobotSecret),
-            CaCertificatePem = _harbor.CaCertificatePem,
-            Enabled = true,
-        };
-        db.HarborConnections.Add(connection);
-        await db.SaveChangesAsync();
-        _connectionId = connection.Id;
+        _connectionId = await SimulatorConnection.AddAsync(Server, _harbor, $"harbor-locations-{Guid.NewGuid():n}"[..24]);
     }
 
     public async Task DisposeAsync() => await _harbor.DisposeAsync();
@@ -44,7 +28,7 @@ public sealed class LocationsTests(PortalServerFixture server, BrowserFixture br
     {
         var admin = IdentityProviderFixture.User("akadmin");
         await (await LoginPage.OpenAsync(page)).LogInViaAuthentikAsync(admin.Username, admin.Password);
-        var locations = await LocationsPage.OpenAsync(page, _connectionId);
+        var locations = await LocationsEditorPage.OpenAsync(page, _connectionId);
         await Expect(locations.TreeProjects).ToHaveCountAsync(4);
         await Expect(locations.PreviewArtifacts).ToHaveAttributeAsync("data-count", "6");
 

@@ -3,7 +3,7 @@ using Microsoft.Playwright;
 namespace HarborPortal.BrowserTests.Pages;
 
 /// <summary><c>/admin/connections/{id}/locations</c>: Harbor's projects on the left, the selection being edited on the right.</summary>
-public sealed class LocationsPage(IPage page)
+public sealed class LocationsEditorPage(IPage page)
 {
     public ILocator TreeProjects => page.GetByTestId("tree-project");
 
@@ -21,10 +21,10 @@ public sealed class LocationsPage(IPage page)
 
     public ILocator LatestCount => page.GetByTestId("latest-count");
 
-    public static async Task<LocationsPage> OpenAsync(IPage page, long connectionId)
+    public static async Task<LocationsEditorPage> OpenAsync(IPage page, long connectionId)
     {
         await page.GotoAsync($"/admin/connections/{connectionId}/locations");
-        return new LocationsPage(page);
+        return new LocationsEditorPage(page);
     }
 
     public ILocator Listed(string project) => page.Locator($"[data-testid=chosen-project][data-project='{project}']");

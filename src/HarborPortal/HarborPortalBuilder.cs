@@ -7,6 +7,7 @@ using HarborPortal.Features.Audit;
 using HarborPortal.Features.Auth;
 using HarborPortal.Features.Connections;
 using HarborPortal.Features.Jobs;
+using HarborPortal.Features.Locations;
 using HarborPortal.Features.Scanning;
 using HarborPortal.Features.Webhooks;
 using HarborPortal.Harbor;
@@ -59,6 +60,7 @@ public static class HarborPortalBuilder
         // The sync engine: Harbor's vulnerability reports become findings, one run at a time per connection.
         services.AddScanning();
         services.AddHarborWebhooks();
+        services.AddScanLocations();
 
         // Background jobs: Quartz with its store in the portal database.
         builder.AddPortalJobs();
@@ -121,6 +123,7 @@ public static class HarborPortalBuilder
         app.MapConnectionEndpoints();
         app.MapSyncEndpoints();
         app.MapHarborWebhooks();
+        app.MapLocationsEndpoints();
         app.MapRazorComponents<App>();
     }
 

@@ -1,5 +1,7 @@
 using HarborPortal.BrowserTests.Infrastructure;
 using HarborPortal.BrowserTests.Pages;
+using HarborPortal.Features.Locations;
+using HarborPortal.HarborSimulator;
 using HarborPortal.Tests.Infrastructure;
 using Microsoft.Playwright;
 using Xunit.Abstractions;
@@ -46,6 +48,27 @@ public sealed class DocsScreenshots(PortalServerFixture server, BrowserFixture b
         await Expect(status.Root).ToBeVisibleAsync();
         await status.Root.Locator("code").EvaluateAllAsync<int>("codes => codes.map(c => c.textContent = '00-4f1c2a9e0d3b47c8a6e5f7d2c1b0a9e8-3c2b1a0f9e8d7c6b-01').length");
         await SaveAsync(page, "access-denied");
+    });
+
+    [Fact]
+    public Task Scanned_Locations() => WithPageAsync(async page =>
+    {
+        await using var harbor = await HarborSimulator.HarborSimulator.StartAsync(new HarborSimulatorOptions { Https = true });
+        var id = await SimulatorConnection.AddAsync(Server, harbor, "harbor-prod-locations", new ScanLocations
+        {
+            AllProjects = false,
+            Projects = [new ProjectLocation { Name = "team-a", Exclude = ["tools/*"] }, new ProjectLocation { Name = "team", Include = ["app/**"] }],
+            Artifacts = new ArtifactPolicy { Kind = ArtifactPolicyKind.LatestPerRepository, LatestCount = 3 },
+        });
+        var admin = IdentityProviderFixture.User("akadmin");
+        await (await LoginPage.OpenAsync(page)).LogInViaAuthentikAsync(admin.Username, admin.Password);
+        await page.GotoAsync($"/admin/connections/{id}/locations?expand=team-a");
+        var locations = new LocationsEditorPage(page);
+        await Expect(locations.PreviewArtifacts).ToBeVisibleAsync();
+        await Expect(locations.MatchHint("team-a")).ToBeVisibleAsync();
+        await Expect(locations.MatchHint("team")).ToBeVisibleAsync();
+        await page.GetByTestId("preview-result").Locator("p.small").EvaluateAllAsync<int>("ps => ps.map(p => p.textContent = 'Counted in 0.1 s, with the rules the sync applies.').length");
+        await SaveAsync(page, "locations");
     });
 
     private async Task SaveAsync(IPage page, string name)

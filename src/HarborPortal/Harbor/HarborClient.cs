@@ -85,6 +85,20 @@ public sealed partial class HarborClient(HarborHttpClients clients, ILogger<Harb
         ListAllAsync(connection, $"projects/{Uri.EscapeDataString(projectName)}/repositories", "", Json.ListHarborRepository, "repository:list", cancellationToken);
 
     /// <summary>
+    /// One page of the projects the connection sees, by name. <paramref name="nameContains"/> narrows it on Harbor's side
+    /// (<c>q=name=~…</c>, a substring match), so a Harbor with thousands of projects is never listed whole.
+    /// </summary>
+    public Task<HarborResult<HarborPage<HarborProject>>> ListProjectsPageAsync(HarborConnectionSettings connection, int page, int pageSize, string? nameContains = null, CancellationToken cancellationToken = default) =>
+        GetPageAsync(connection, "projects", $"with_detail=false&sort=name{NameFilter(nameContains)}", page, pageSize, Json.ListHarborProject, null, cancellationToken);
+
+    /// <summary>
+    /// One page of a project's repositories by name (<c>repository:list</c>); <paramref name="nameContains"/> is matched by
+    /// Harbor against the full name (<c>team-a/payments/api</c>). Names come back with the project prefix.
+    /// </summary>
+    public Task<HarborResult<HarborPage<HarborRepository>>> ListRepositoriesPageAsync(HarborConnectionSettings connection, string projectName, int page, int pageSize, string? nameContains = null, CancellationToken cancellationToken = default) =>
+        GetPageAsync(connection, $"projects/{Uri.EscapeDataString(projectName)}/repositories", $"sort=name{NameFilter(nameContains)}", page, pageSize, Json.ListHarborRepository, "repository:list", cancellationToken);
+
+    /// <summary>
     /// Every artifact of a repository (all pages; <c>artifact:list</c>). <paramref name="repositoryName"/> is the name
     /// within the project (<see cref="HarborRepository.NameInProject"/>, e.g. <c>app/api</c>). A missing repository gives an empty list.
     /// </summary>
@@ -164,6 +178,33 @@ public sealed partial class HarborClient(HarborHttpClients clients, ILogger<Harb
         using (response)
         {
             return failure ?? HarborResult<T>.Success((await ReadAsync(response!, type, cancellationToken))!);
+        }
+    }
+
+    private static string NameFilter(string? nameContains) =>
+        string.IsNullOrEmpty(nameContains) ? "" : $"&q={EncodeQuery("name=~" + nameContains)}";
+
+    private async Task<HarborResult<HarborPage<T>>> GetPageAsync<T>(
+        HarborConnectionSettings connection, string path, string query, int page, int pageSize, JsonTypeInfo<List<T>> type, string? permission, CancellationToken cancellationToken)
+    {
+        page = Math.Max(page, 1);
+        pageSize = Math.Clamp(pageSize, 1, PageSize);
+        var target = $"{path}?{query}&page={page.ToString(CultureInfo.InvariantCulture)}&page_size={pageSize.ToString(CultureInfo.InvariantCulture)}";
+        var (response, failure) = await SendAsync(connection, HttpMethod.Get, target, permission, cancellationToken);
+        using (response)
+        {
+            if (failure is not null)
+            {
+                return failure;
+            }
+
+            var items = await ReadAsync(response!, type, cancellationToken) ?? [];
+            // Harbor always sends X-Total-Count; without it, what this page proves (one more when it is full).
+            var total = response!.Headers.TryGetValues("X-Total-Count", out var values)
+                && long.TryParse(values.FirstOrDefault(), NumberStyles.None, CultureInfo.InvariantCulture, out var count)
+                ? count
+                : ((long)(page - 1) * pageSize) + items.Count + (items.Count == pageSize ? 1 : 0);
+            return HarborResult<HarborPage<T>>.Success(new HarborPage<T>(items, total, page, pageSize));
         }
     }
 

@@ -188,7 +188,7 @@ public sealed record ScanLocations
 
 /// <summary>
 /// Globs as admins write them for repository and tag names: <c>*</c> is any run of characters within one path segment,
-/// <c>**</c> any run across segments, <c>?</c> one character. Matching is case-sensitive, as Harbor's names are lower case.
+/// <c>**</c> any run across segments (<c>**/</c> also none: <c>**/test</c> matches <c>test</c>), <c>?</c> one character. Matching is case-sensitive, as Harbor's names are lower case.
 /// </summary>
 public static class Glob
 {
@@ -231,8 +231,17 @@ public static class Glob
             var c = pattern[i];
             if (c == '*' && i + 1 < pattern.Length && pattern[i + 1] == '*')
             {
-                regex.Append(".*");
-                i++;
+                // "**/" at the start or after a slash also matches no folder at all: **/test matches test as well as a/b/test.
+                if (i + 2 < pattern.Length && pattern[i + 2] == '/' && (i == 0 || pattern[i - 1] == '/'))
+                {
+                    regex.Append("(?:.*/)?");
+                    i += 2;
+                }
+                else
+                {
+                    regex.Append(".*");
+                    i++;
+                }
             }
             else if (c == '*')
             {

@@ -238,6 +238,9 @@ public sealed class SyncTests(ITestOutputHelper output) : IAsyncLifetime
         var run = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
         Assert.Equal("Succeeded", run.GetProperty("status").GetString());
         Assert.True(run.GetProperty("counts").GetProperty("findingsNew").GetInt32() > 0);
+        Assert.Equal(6, run.GetProperty("counts").GetProperty("artifactsTotal").GetInt32());
+        Assert.Equal(6, run.GetProperty("counts").GetProperty("artifactsSeen").GetInt32());
+        Assert.Equal(1, run.GetProperty("counts").GetProperty("artifactsScanFailed").GetInt32());
         Assert.Empty(run.GetProperty("errors").EnumerateArray());
     }
 

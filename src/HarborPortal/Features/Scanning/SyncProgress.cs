@@ -17,11 +17,6 @@ public sealed class SyncProgress
         get { lock (_gate) { return _errorCount; } }
     }
 
-    public int ArtifactsSeen
-    {
-        get { lock (_gate) { return _seen; } }
-    }
-
     public void AddError(string error)
     {
         lock (_gate)

@@ -34,7 +34,11 @@ public enum SyncTrigger
     Demo,
 }
 
-/// <summary>One artifact a targeted run re-reads from Harbor (named by a webhook; its payload is never trusted).</summary>
+/// <summary>
+/// One artifact a targeted run re-reads from Harbor (named by a webhook; its payload is never trusted).
+/// <see cref="RepositoryName"/> may be the full name (<c>team-a/payments-api</c>) or the name inside the project;
+/// <see cref="Digest"/> should be the digest (a tag is read too, but cannot resolve a deleted artifact's findings).
+/// </summary>
 public sealed record ArtifactRef(string ProjectName, string RepositoryName, string Digest);
 
 /// <summary>One sync of a connection: requested, run by <see cref="SyncJob"/>, then its counts and errors.</summary>

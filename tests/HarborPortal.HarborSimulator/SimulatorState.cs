@@ -69,6 +69,20 @@ public sealed class SimulatorState
 
     public string ToJson() => JsonSerializer.Serialize(this, JsonOptions);
 
+    /// <summary>
+    /// The <c>large</c> scenario's accounts (the portal's robot among them) with a data set generated in code instead of
+    /// its own: sizes too big to commit as JSON (the sync benchmark's 5,000 artifacts × 50 vulnerabilities).
+    /// </summary>
+    public static SimulatorState Generated(SimGenerate generate)
+    {
+        var path = Path.Combine(AppContext.BaseDirectory, "Scenarios", "large.json");
+        var scenario = JsonNode.Parse(File.ReadAllText(path), documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true })!.AsObject();
+        scenario.Remove("generate");
+        var state = FromJson(scenario.ToJsonString());
+        state.AddGenerated(generate);
+        return state;
+    }
+
     /// <summary>Adds generated projects (<c>gen-001</c>…), each with repositories (every third nested) and artifacts with small reports.</summary>
     public void AddGenerated(SimGenerate generate)
     {
@@ -82,15 +96,26 @@ public sealed class SimulatorState
             var set = new List<JsonObject>();
             for (var v = 0; v < generate.VulnerabilitiesPerArtifact; v++)
             {
-                set.Add(new JsonObject
+                var id = $"CVE-2024-{10000 + (s * 100) + v}";
+                var item = new JsonObject
                 {
-                    ["id"] = $"CVE-2024-{10000 + (s * 100) + v}",
+                    ["id"] = id,
                     ["package"] = $"pkg-{v}",
                     ["version"] = "1.0.0",
                     ["fix_version"] = v % 2 == 0 ? "1.0.1" : "",
                     ["severity"] = severities[(s + v) % severities.Length],
                     ["description"] = $"Generated finding {v} of set {s}.",
-                });
+                };
+                if (generate.DetailedVulnerabilities)
+                {
+                    item["description"] = $"A flaw in pkg-{v} before 1.0.1 allows a remote attacker to cause a denial of service or read memory out of bounds "
+                        + "through a crafted input, because a length is not checked before a copy. This affects every configuration that parses untrusted data.";
+                    item["links"] = new JsonArray($"https://avd.aquasec.com/nvd/{id.ToLowerInvariant()}", $"https://nvd.nist.gov/vuln/detail/{id}");
+                    item["preferred_cvss"] = new JsonObject { ["score_v3"] = 5.0 + (v % 50) / 10.0 };
+                    item["cwe_ids"] = new JsonArray("CWE-787");
+                }
+
+                set.Add(item);
             }
 
             VulnerabilitySets[$"generated-{s}"] = set;
@@ -131,6 +156,9 @@ public sealed class SimGenerate
     public int RepositoriesPerProject { get; set; } = 12;
     public int ArtifactsPerRepository { get; set; } = 15;
     public int VulnerabilitiesPerArtifact { get; set; } = 5;
+
+    /// <summary>Descriptions, links, CVSS and CWE as a Trivy report carries them, so reports weigh what real ones do.</summary>
+    public bool DetailedVulnerabilities { get; set; }
 }
 
 public sealed class SimUser

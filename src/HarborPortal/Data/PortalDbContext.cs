@@ -31,6 +31,8 @@ public abstract class PortalDbContext(DbContextOptions options) : DbContext(opti
 
     public DbSet<Finding> Findings => Set<Finding>();
 
+    public DbSet<FindingEvent> FindingEvents => Set<FindingEvent>();
+
     public DbSet<ScannedArtifact> ScannedArtifacts => Set<ScannedArtifact>();
 
     public DbSet<SyncRun> SyncRuns => Set<SyncRun>();

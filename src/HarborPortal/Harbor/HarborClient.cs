@@ -106,6 +106,15 @@ public sealed partial class HarborClient(HarborHttpClients clients, ILogger<Harb
         ListAllAsync(connection, ArtifactsPath(projectName, repositoryName), $"with_tag=true&with_scan_overview={(withScanOverview ? "true" : "false")}", Json.ListHarborArtifact, "artifact:list", cancellationToken);
 
     /// <summary>
+    /// One artifact by digest or tag (<c>artifact:read</c>), with its tags and, when asked, its scan overview.
+    /// <paramref name="repositoryName"/> is the name within the project. A missing artifact or repository is a
+    /// <see cref="HarborNotFound"/>.
+    /// </summary>
+    public Task<HarborResult<HarborArtifact>> GetArtifactAsync(HarborConnectionSettings connection, string projectName, string repositoryName, string reference, bool withScanOverview = true, CancellationToken cancellationToken = default) =>
+        GetAsync(connection, $"{ArtifactsPath(projectName, repositoryName)}/{Uri.EscapeDataString(reference)}?with_tag=true&with_scan_overview={(withScanOverview ? "true" : "false")}",
+            Json.HarborArtifact, "artifact:read", cancellationToken);
+
+    /// <summary>
     /// The vulnerability report of an artifact (<c>artifact-addition:read</c>), in whichever report type Harbor has;
     /// null when there is none yet (Harbor answers <c>{}</c>: never scanned, scan running, or no report in either type).
     /// </summary>

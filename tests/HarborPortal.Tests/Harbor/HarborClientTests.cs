@@ -78,6 +78,26 @@ public sealed class HarborClientTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task One_Artifact_Is_Read_By_Digest_Or_Tag_In_A_Nested_Repository_And_A_Missing_One_Is_Not_Found()
+    {
+        await using var simulator = await Sim.StartAsync();
+        var settings = Robot(simulator);
+        var listed = (await _client.ListArtifactsAsync(settings, "team", "app/api")).GetValueOrThrow();
+
+        var byDigest = (await _client.GetArtifactAsync(settings, "team", "app/api", listed[^1].Digest)).GetValueOrThrow();
+        var byTag = (await _client.GetArtifactAsync(settings, "team", "app/api", "2.0.0-multiarch")).GetValueOrThrow();
+        var missing = await _client.GetArtifactAsync(settings, "team", "app/api", "sha256:" + new string('0', 64));
+
+        Assert.Equal(listed[^1].Digest, byDigest.Digest);
+        Assert.Equal("Success", byDigest.Overview?.ScanStatus);
+        Assert.Contains(byDigest.Tags!, t => t.Name == "latest");
+        Assert.True(byTag.IsIndex);
+        Assert.IsType<HarborNotFound>(missing.Failure);
+        Assert.Contains(simulator.Requests, r => r.RawTarget.StartsWith($"/api/v2.0/projects/team/repositories/app%252Fapi/artifacts/{Uri.EscapeDataString(listed[^1].Digest)}?", StringComparison.Ordinal)
+            && r.RawTarget.Contains("with_scan_overview=true", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Report_Absent_Reads_As_Null_And_Zero_Dates_As_Null()
     {
         await using var simulator = await Sim.StartAsync();

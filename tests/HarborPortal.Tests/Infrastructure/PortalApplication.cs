@@ -32,13 +32,16 @@ public sealed class PortalApplication : WebApplicationFactory<Program>
     private readonly ITestOutputHelper? _output;
     private readonly Action<IServiceCollection>? _configureServices;
     private readonly ConcurrentQueue<CapturedLog> _logs = new();
+    private readonly bool _ownsDataDirectory;
 
-    public PortalApplication(IDictionary<string, string?>? settings = null, ITestOutputHelper? output = null, Action<IServiceCollection>? configureServices = null)
+    /// <param name="dataDirectory">An existing data directory (a portal started again on the same data); the caller deletes it. Null: a fresh one, deleted on dispose.</param>
+    public PortalApplication(IDictionary<string, string?>? settings = null, ITestOutputHelper? output = null, Action<IServiceCollection>? configureServices = null, string? dataDirectory = null)
     {
         _settings = settings ?? new Dictionary<string, string?>();
         _output = output;
         _configureServices = configureServices;
-        DataDirectory = Path.Combine(Path.GetTempPath(), "harborportal-tests", Guid.NewGuid().ToString("n"));
+        _ownsDataDirectory = dataDirectory is null;
+        DataDirectory = dataDirectory ?? Path.Combine(Path.GetTempPath(), "harborportal-tests", Guid.NewGuid().ToString("n"));
         Directory.CreateDirectory(DataDirectory);
     }
 
@@ -133,7 +136,7 @@ public sealed class PortalApplication : WebApplicationFactory<Program>
     protected override void Dispose(bool disposing)
     {
         base.Dispose(disposing);
-        if (disposing)
+        if (disposing && _ownsDataDirectory)
         {
             // SQLite pools connections: release the file before deleting the folder.
             Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();

@@ -24,9 +24,13 @@ public sealed record ConnectionResponse(
     bool? LastVerificationOk,
     string? LastVerificationSummary,
     DateTimeOffset? LastSyncAt,
-    string? UserNameWarning);
+    string? UserNameWarning,
+    bool ScanUnscanned);
 
-/// <summary>The body of POST and PUT. <c>secret</c> is required on POST; on PUT, absent or empty keeps the stored one.</summary>
+/// <summary>
+/// The body of POST and PUT. <c>secret</c> is required on POST; on PUT, absent or empty keeps the stored one.
+/// <c>scanUnscanned</c> (default false): the sync asks Harbor to scan artifacts without a report.
+/// </summary>
 public sealed record ConnectionRequest(
     string? Name,
     string? Url,
@@ -36,7 +40,8 @@ public sealed record ConnectionRequest(
     string? RobotPrefix,
     bool? AllowInsecureHttp,
     string? CaCertificatePem,
-    bool? Enabled)
+    bool? Enabled,
+    bool? ScanUnscanned = null)
 {
     public ConnectionForm ToForm() => new()
     {
@@ -49,6 +54,7 @@ public sealed record ConnectionRequest(
         AllowInsecureHttp = AllowInsecureHttp ?? false,
         CaCertificatePem = CaCertificatePem,
         Enabled = Enabled ?? true,
+        ScanUnscanned = ScanUnscanned ?? false,
     };
 }
 
@@ -60,7 +66,7 @@ internal static class ConnectionApiMappings
         c.Id, c.Name, c.BaseUrl, c.Provider, c.AuthKind, c.UserName, c.RobotPrefix,
         HasSecret: c.ProtectedSecret.Length > 0, c.SecretUpdatedAt, c.AllowInsecureHttp, c.CaCertificatePem, CaCertificates.Describe(c.CaCertificatePem),
         c.Enabled, c.CreatedAt, c.UpdatedAt, c.LastVerifiedAt, c.LastVerificationOk, c.LastVerificationSummary, c.LastSyncAt,
-        RobotName.Check(c.AuthKind, c.UserName, c.RobotPrefix)?.Message);
+        RobotName.Check(c.AuthKind, c.UserName, c.RobotPrefix)?.Message, c.ScanUnscanned);
 }
 
 /// <summary>The answer to POST …/verify.</summary>

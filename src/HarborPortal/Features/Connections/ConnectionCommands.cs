@@ -37,7 +37,7 @@ public sealed class ConnectionCommands(
         Apply(form, url, connection, now);
         db.HarborConnections.Add(connection);
         await db.SaveChangesAsync(cancellationToken);
-        await WriteAuditAsync("connection.create", user, connection, $"url={connection.BaseUrl}; auth={connection.AuthKind}; user={connection.UserName}; enabled={connection.Enabled}", cancellationToken);
+        await WriteAuditAsync("connection.create", user, connection, $"url={connection.BaseUrl}; auth={connection.AuthKind}; user={connection.UserName}; enabled={connection.Enabled}; scan unscanned={connection.ScanUnscanned}", cancellationToken);
         return await SavedAndVerifyingAsync(connection, user, cancellationToken);
     }
 
@@ -164,6 +164,7 @@ public sealed class ConnectionCommands(
         connection.AllowInsecureHttp = form.AllowInsecureHttp;
         connection.CaCertificatePem = string.IsNullOrWhiteSpace(form.CaCertificatePem) ? null : form.CaCertificatePem.Trim() + "\n";
         connection.Enabled = form.Enabled;
+        connection.ScanUnscanned = form.ScanUnscanned;
         connection.UpdatedAt = now;
     }
 
@@ -178,6 +179,7 @@ public sealed class ConnectionCommands(
             (before.AllowInsecureHttp != after.AllowInsecureHttp, $"allow http={after.AllowInsecureHttp}"),
             (before.CaCertificatePem != after.CaCertificatePem, after.CaCertificatePem is null ? "private CA removed" : "private CA"),
             (before.Enabled != after.Enabled, $"enabled={after.Enabled}"),
+            (before.ScanUnscanned != after.ScanUnscanned, $"scan unscanned={after.ScanUnscanned}"),
         }.Where(c => c.Changed).Select(c => c.Description);
 
     private Task WriteAuditAsync(string action, ClaimsPrincipal user, HarborConnection connection, string details, CancellationToken cancellationToken) =>

@@ -25,6 +25,9 @@ public sealed class ConnectionForm
 
     public bool Enabled { get; set; }
 
+    /// <summary>Sync asks Harbor to scan artifacts that have no report yet.</summary>
+    public bool ScanUnscanned { get; set; }
+
     public static ConnectionForm From(HarborConnection connection) => new()
     {
         Name = connection.Name,
@@ -35,6 +38,7 @@ public sealed class ConnectionForm
         AllowInsecureHttp = connection.AllowInsecureHttp,
         CaCertificatePem = connection.CaCertificatePem,
         Enabled = connection.Enabled,
+        ScanUnscanned = connection.ScanUnscanned,
     };
 }
 

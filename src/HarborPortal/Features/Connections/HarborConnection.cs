@@ -53,6 +53,9 @@ public sealed class HarborConnection
 
     public bool Enabled { get; set; }
 
+    /// <summary>Sync asks Harbor to scan artifacts that have no report yet (needs <c>scan:create</c>); off: they are only counted.</summary>
+    public bool ScanUnscanned { get; set; }
+
     public DateTimeOffset CreatedAt { get; set; }
 
     public DateTimeOffset UpdatedAt { get; set; }

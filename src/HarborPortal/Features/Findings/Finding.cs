@@ -34,6 +34,9 @@ public sealed class Finding
     public const string HarborSource = "Harbor";
     public const string NoLongerReported = "no longer reported";
     public const string ArtifactRemoved = "artifact removed";
+
+    /// <summary>The artifact still exists but is no longer in the connection's scanned locations.</summary>
+    public const string LeftScannedLocations = "left the scanned locations";
     public const int MaxDescriptionLength = 4000;
     public const int MaxTitleLength = 256;
 
@@ -88,7 +91,7 @@ public sealed class Finding
 
     public FindingStatus Status { get; set; }
 
-    /// <summary><see cref="NoLongerReported"/> or <see cref="ArtifactRemoved"/> while resolved.</summary>
+    /// <summary><see cref="NoLongerReported"/>, <see cref="ArtifactRemoved"/> or <see cref="LeftScannedLocations"/> while resolved.</summary>
     public string? ResolvedReason { get; set; }
 
     public DateTimeOffset FirstSeenAt { get; set; }

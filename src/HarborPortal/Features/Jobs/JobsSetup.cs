@@ -17,6 +17,8 @@ public static class JobsSetup
 
         builder.Services.AddQuartz(quartz =>
         {
+            // On shutdown, running jobs see their token cancelled and are waited for: a sync ends Cancelled, consistent, not cut off.
+            quartz.ConfigureScheduler(scheduler => scheduler.ShutdownJobInterruption = ShutdownJobInterruption.WhenWaitingForJobs);
             quartz.UsePersistentStore(store =>
             {
                 store.UseSqlite(SqliteFactory.Instance, connectionString);

@@ -51,9 +51,11 @@ public static class SyncEndpoints
 
 public sealed record SyncStartResponse(long RunId, SyncRunStatus Status, bool AlreadyRunning);
 
+/// <summary>A run's counts; <c>artifactsSeen</c> of <c>artifactsTotal</c> is its progress (the total is 0 until enumeration has counted).</summary>
 public sealed record SyncRunCounts(
     int Projects, int Repositories, int ArtifactsSeen, int ArtifactsChanged, int ArtifactsSkipped, int ArtifactsNotScanned, int ArtifactsRemoved,
-    int ReportsFetched, int FindingsNew, int FindingsUpdated, int FindingsResolved, int FindingsReopened, int Errors);
+    int ReportsFetched, int FindingsNew, int FindingsUpdated, int FindingsResolved, int FindingsReopened, int Errors,
+    int ArtifactsTotal, int ArtifactsScanRequested, int ArtifactsScanFailed);
 
 public sealed record SyncRunResponse(
     long RunId, long ConnectionId, SyncRunStatus Status, string? RequestedBy, DateTimeOffset RequestedAt, DateTimeOffset? StartedAt,
@@ -62,6 +64,7 @@ public sealed record SyncRunResponse(
     public static SyncRunResponse From(SyncRun run) => new(
         run.Id, run.ConnectionId, run.Status, run.RequestedBy, run.RequestedAt, run.StartedAt, run.FinishedAt,
         new SyncRunCounts(run.Projects, run.Repositories, run.ArtifactsSeen, run.ArtifactsChanged, run.ArtifactsSkipped, run.ArtifactsNotScanned,
-            run.ArtifactsRemoved, run.ReportsFetched, run.FindingsNew, run.FindingsUpdated, run.FindingsResolved, run.FindingsReopened, run.ErrorCount),
+            run.ArtifactsRemoved, run.ReportsFetched, run.FindingsNew, run.FindingsUpdated, run.FindingsResolved, run.FindingsReopened, run.ErrorCount,
+            run.ArtifactsTotal, run.ArtifactsScanRequested, run.ArtifactsScanFailed),
         run.ErrorList);
 }

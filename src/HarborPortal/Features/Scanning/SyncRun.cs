@@ -34,7 +34,11 @@ public enum SyncTrigger
     Demo,
 }
 
-/// <summary>One artifact a targeted run re-reads from Harbor (named by a webhook; its payload is never trusted).</summary>
+/// <summary>
+/// One artifact a targeted run re-reads from Harbor (named by a webhook; its payload is never trusted).
+/// <see cref="RepositoryName"/> may be the full name (<c>team-a/payments-api</c>) or the name inside the project;
+/// <see cref="Digest"/> should be the digest (a tag is read too, but cannot resolve a deleted artifact's findings).
+/// </summary>
 public sealed record ArtifactRef(string ProjectName, string RepositoryName, string Digest);
 
 /// <summary>One sync of a connection: requested, run by <see cref="SyncJob"/>, then its counts and errors.</summary>
@@ -81,18 +85,25 @@ public sealed class SyncRun
 
     public string? CancelRequestedBy { get; set; }
 
+    /// <summary>Projects in the scanned locations that Harbor listed.</summary>
     public int Projects { get; set; }
 
+    /// <summary>Repositories in the scanned locations whose artifacts were listed.</summary>
     public int Repositories { get; set; }
 
+    /// <summary>Artifacts looked at so far (each selected artifact, or each target of a targeted run, once): the progress against <see cref="ArtifactsTotal"/>.</summary>
     public int ArtifactsSeen { get; set; }
 
+    /// <summary>Artifacts whose newer report was read and applied.</summary>
     public int ArtifactsChanged { get; set; }
 
+    /// <summary>Artifacts whose report had not changed (no request made), and targets outside the scanned locations.</summary>
     public int ArtifactsSkipped { get; set; }
 
+    /// <summary>Artifacts without a report to read (never scanned and not sent to scan, scan pending or running, or Harbor answered <c>{}</c>).</summary>
     public int ArtifactsNotScanned { get; set; }
 
+    /// <summary>Synced artifacts that are gone from Harbor or left the scanned locations; their findings were resolved.</summary>
     public int ArtifactsRemoved { get; set; }
 
     public int ReportsFetched { get; set; }

@@ -1,22 +1,41 @@
+using System.Collections.Concurrent;
+using System.Net;
 using System.Security.Cryptography;
+using System.Text.Json;
+using System.Threading.Channels;
 using HarborPortal.Data;
 using HarborPortal.Features.Connections;
-using HarborPortal.Features.Findings;
+using HarborPortal.Features.Locations;
 using HarborPortal.Harbor;
+using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
 namespace HarborPortal.Features.Scanning;
 
 /// <summary>
-/// Runs one sync of a connection: walks projects → repositories → artifacts with their scan overview, reads the
-/// report only of artifacts whose scan completed after the stored one, and turns each report into findings
-/// (one query and one save per artifact). An error on one item goes into the run's error list and the run goes on.
+/// Runs one sync of a connection as a pipeline: the scanned locations are enumerated (projects → repositories →
+/// artifacts with their scan overview; for a targeted run only the named artifacts are re-read), reports are fetched
+/// only for artifacts scanned since the stored report, with at most the connection's in-flight limit of concurrent
+/// Harbor requests, and one writer applies the results in batches (<see cref="SyncWriter"/>). An error on one item goes
+/// into the run's error list and the run goes on. Progress is persisted about once a second, which is also when a
+/// Cancel is noticed; between batches the run stops cleanly and what was written stays consistent.
 /// </summary>
 public sealed partial class SyncRunner(
     PortalDbContext db, HarborClient harbor, ConnectionSecrets secrets, TimeProvider time,
     IOptions<ConnectionsOptions> options, ILogger<SyncRunner> logger)
 {
+    /// <summary>A batch is written when it holds this many findings…</summary>
+    private const int MaxBatchFindings = 5000;
+
+    /// <summary>…or this many artifacts…</summary>
+    private const int MaxBatchArtifacts = 500;
+
+    /// <summary>…or when its oldest outcome has waited this long (few, larger transactions; each commit costs a sync to disk).</summary>
+    private static readonly TimeSpan MaxBatchDelay = TimeSpan.FromMilliseconds(250);
+
+    private static readonly TimeSpan ProgressInterval = TimeSpan.FromSeconds(1);
+
     public async Task RunAsync(long connectionId, long runId, CancellationToken cancellationToken)
     {
         var run = await db.SyncRuns.SingleOrDefaultAsync(r => r.Id == runId && r.ConnectionId == connectionId, cancellationToken);
@@ -27,37 +46,52 @@ public sealed partial class SyncRunner(
             return;
         }
 
-        // A run found Running was interrupted (the portal stopped): it starts over, which is safe because every write is idempotent.
+        // A run found Running was interrupted (the portal stopped): it starts over, which is safe because every batch is idempotent.
         run.Restart();
         run.Status = SyncRunStatus.Running;
         run.StartedAt = time.GetUtcNow();
         await db.SaveChangesAsync(cancellationToken);
 
+        var progress = new SyncProgress();
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var status = SyncRunStatus.Cancelled;
         try
         {
-            var ok = await SyncAsync(connection, run, cancellationToken);
-            run.Status = !ok ? SyncRunStatus.Failed : run.ErrorCount > 0 ? SyncRunStatus.Partial : SyncRunStatus.Succeeded;
+            if (run.CancelRequestedAt is null)
+            {
+                status = await SyncAsync(connection, run, progress, stop);
+            }
         }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {
-            run.Status = SyncRunStatus.Cancelled;
-            run.FinishedAt = time.GetUtcNow();
-            await db.SaveChangesAsync(CancellationToken.None);
+            // Cancel, or the portal shutting down: the batches written so far are complete and consistent.
+        }
+        catch (Exception exception)
+        {
+            progress.AddError($"The sync stopped on an unexpected error ({exception.GetType().Name}): {exception.Message}");
+            await FinishAsync(connection, run, progress, SyncRunStatus.Failed);
             throw;
         }
 
+        await FinishAsync(connection, run, progress, status);
+    }
+
+    private async Task FinishAsync(HarborConnection connection, SyncRun run, SyncProgress progress, SyncRunStatus status)
+    {
+        progress.CopyTo(run);
+        run.Status = status;
         run.FinishedAt = time.GetUtcNow();
-        if (run.Status != SyncRunStatus.Failed)
+        if (status is SyncRunStatus.Succeeded or SyncRunStatus.Partial && run.Targets is null)
         {
             connection.LastSyncAt = run.FinishedAt;
         }
 
-        await db.SaveChangesAsync(cancellationToken);
+        // The run's row is written whatever happened to the job's token: a stopped run must not stay "Running".
+        await db.SaveChangesAsync(CancellationToken.None);
         Log.Finished(logger, connection.Name, run.Id, run.Status, run.ArtifactsSeen, run.ReportsFetched, run.FindingsNew, run.FindingsResolved, run.ErrorCount);
     }
 
-    // False when nothing could be enumerated (the run failed as a whole).
-    private async Task<bool> SyncAsync(HarborConnection connection, SyncRun run, CancellationToken cancellationToken)
+    private async Task<SyncRunStatus> SyncAsync(HarborConnection connection, SyncRun run, SyncProgress progress, CancellationTokenSource stop)
     {
         HarborConnectionSettings settings;
         try
@@ -66,271 +100,557 @@ public sealed partial class SyncRunner(
         }
         catch (CryptographicException)
         {
-            run.AddError("The stored secret cannot be decrypted (the data protection keys changed); rotate the secret.");
-            return false;
+            progress.AddError("The stored secret cannot be decrypted (the data protection keys changed); rotate the secret.");
+            return SyncRunStatus.Failed;
         }
 
-        var projects = await harbor.ListProjectsAsync(settings, cancellationToken: cancellationToken);
+        var context = new SyncContext(
+            connection, settings, run.TargetList, await ConnectionLocations.ForAsync(db, connection.Id, stop.Token),
+            await db.ScannedArtifacts.AsNoTracking().Where(a => a.ConnectionId == connection.Id)
+                .ToDictionaryAsync(a => new ArtifactKey(a.RepositoryName, a.Digest), stop.Token),
+            progress);
+
+        await db.Database.OpenConnectionAsync(stop.Token);
+        try
+        {
+            using var writer = new SyncWriter((SqliteConnection)db.Database.GetDbConnection(), connection.Id, run.Id, time);
+            var parallelism = Math.Max(1, settings.MaxConcurrency);
+            var fetches = Channel.CreateBounded<ArtifactWork>(new BoundedChannelOptions(parallelism * 4) { SingleWriter = false, SingleReader = false });
+            var outcomes = Channel.CreateBounded<ArtifactOutcome>(new BoundedChannelOptions(256) { SingleReader = true });
+
+            var harborSide = Task.Run(() => ReadHarborAsync(context, fetches, outcomes, parallelism, stop.Token));
+            try
+            {
+                await WriteAsync(run, writer, outcomes.Reader, progress, stop);
+            }
+            catch
+            {
+                // The Harbor side may be waiting for room in the channel: stop it before leaving.
+                await stop.CancelAsync();
+                await Task.WhenAny(harborSide);
+                throw;
+            }
+
+            var result = await harborSide;
+            stop.Token.ThrowIfCancellationRequested();
+            if (result.Failed)
+            {
+                return SyncRunStatus.Failed;
+            }
+
+            if (context.Targets is null)
+            {
+                // Only a complete enumeration proves absence: removals are found after it, and written like any other outcome.
+                var removals = Removals(context, result).ToList();
+                for (var i = 0; i < removals.Count; i += MaxBatchArtifacts)
+                {
+                    stop.Token.ThrowIfCancellationRequested();
+                    var batch = removals.GetRange(i, Math.Min(MaxBatchArtifacts, removals.Count - i));
+                    progress.Add(batch, writer.Write(batch));
+                }
+            }
+
+            return progress.ErrorCount > 0 ? SyncRunStatus.Partial : SyncRunStatus.Succeeded;
+        }
+        finally
+        {
+            await db.Database.CloseConnectionAsync();
+        }
+    }
+
+    // Everything that talks to Harbor: the enumeration feeding the fetch workers; when it ends, the writer's channel is closed.
+    private async Task<Enumeration> ReadHarborAsync(
+        SyncContext context, Channel<ArtifactWork> fetches, Channel<ArtifactOutcome> outcomes, int parallelism, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var workers = Enumerable.Range(0, parallelism).Select(_ => FetchAsync(context, fetches.Reader, outcomes.Writer, cancellationToken)).ToList();
+            try
+            {
+                return context.Targets is null
+                    ? await EnumerateLocationsAsync(context, fetches.Writer, outcomes.Writer, parallelism, cancellationToken)
+                    : await EnumerateTargetsAsync(context, fetches.Writer, outcomes.Writer, parallelism, cancellationToken);
+            }
+            finally
+            {
+                fetches.Writer.TryComplete();
+                await Task.WhenAll(workers);
+            }
+        }
+        finally
+        {
+            outcomes.Writer.TryComplete();
+        }
+    }
+
+    // The one writer: batches outcomes, commits each batch, persists progress about once a second and notices Cancel there.
+    private async Task WriteAsync(SyncRun run, SyncWriter writer, ChannelReader<ArtifactOutcome> outcomes, SyncProgress progress, CancellationTokenSource stop)
+    {
+        var batch = new List<ArtifactOutcome>();
+        var findings = 0;
+        var batchStarted = 0L;
+        var progressWritten = time.GetTimestamp();
+        Task<bool>? waiting = null;
+        while (true)
+        {
+            if (outcomes.TryRead(out var outcome))
+            {
+                if (batch.Count == 0)
+                {
+                    batchStarted = time.GetTimestamp();
+                }
+
+                batch.Add(outcome);
+                findings += outcome.Findings.Count;
+                if (findings >= MaxBatchFindings || batch.Count >= MaxBatchArtifacts)
+                {
+                    Commit();
+                }
+            }
+            else
+            {
+                var untilBatch = batch.Count == 0 ? ProgressInterval : MaxBatchDelay - time.GetElapsedTime(batchStarted);
+                var untilProgress = ProgressInterval - time.GetElapsedTime(progressWritten);
+                var wait = TimeSpan.FromTicks(Math.Max(0, Math.Min(untilBatch.Ticks, untilProgress.Ticks)));
+                waiting ??= outcomes.WaitToReadAsync(stop.Token).AsTask();
+                if (wait > TimeSpan.Zero)
+                {
+                    await Task.WhenAny(waiting, Task.Delay(wait, time, stop.Token));
+                }
+
+                stop.Token.ThrowIfCancellationRequested();
+                if (waiting.IsCompleted)
+                {
+                    var more = await waiting;
+                    waiting = null;
+                    if (!more)
+                    {
+                        break;
+                    }
+                }
+                else if (batch.Count > 0 && time.GetElapsedTime(batchStarted) >= MaxBatchDelay)
+                {
+                    Commit();
+                }
+            }
+
+            if (time.GetElapsedTime(progressWritten) >= ProgressInterval)
+            {
+                await WriteProgressAsync(run, progress, stop);
+                progressWritten = time.GetTimestamp();
+            }
+        }
+
+        Commit();
+
+        void Commit()
+        {
+            // A safe point: a Cancel noticed since the last batch stops the run here, before more is written.
+            stop.Token.ThrowIfCancellationRequested();
+            if (batch.Count > 0)
+            {
+                progress.Add(batch, writer.Write(batch));
+                batch.Clear();
+                findings = 0;
+            }
+        }
+    }
+
+    // One small UPDATE that pages poll; it also reads back whether someone asked to cancel.
+    private async Task WriteProgressAsync(SyncRun run, SyncProgress progress, CancellationTokenSource stop)
+    {
+        progress.CopyTo(run);
+        await using var command = db.Database.GetDbConnection().CreateCommand();
+        command.CommandText =
+            "UPDATE SyncRuns SET Projects = $projects, Repositories = $repositories, ArtifactsTotal = $total, ArtifactsSeen = $seen, ArtifactsChanged = $changed, " +
+            "ArtifactsSkipped = $skipped, ArtifactsNotScanned = $notScanned, ArtifactsRemoved = $removed, ArtifactsScanRequested = $scanRequested, " +
+            "ArtifactsScanFailed = $scanFailed, ReportsFetched = $reports, FindingsNew = $new, FindingsUpdated = $updated, FindingsResolved = $resolved, " +
+            "FindingsReopened = $reopened, ErrorCount = $errorCount, Errors = $errors WHERE Id = $id RETURNING CancelRequestedAt";
+        var sqlite = (SqliteCommand)command;
+        sqlite.Parameters.AddWithValue("$projects", run.Projects);
+        sqlite.Parameters.AddWithValue("$repositories", run.Repositories);
+        sqlite.Parameters.AddWithValue("$total", run.ArtifactsTotal);
+        sqlite.Parameters.AddWithValue("$seen", run.ArtifactsSeen);
+        sqlite.Parameters.AddWithValue("$changed", run.ArtifactsChanged);
+        sqlite.Parameters.AddWithValue("$skipped", run.ArtifactsSkipped);
+        sqlite.Parameters.AddWithValue("$notScanned", run.ArtifactsNotScanned);
+        sqlite.Parameters.AddWithValue("$removed", run.ArtifactsRemoved);
+        sqlite.Parameters.AddWithValue("$scanRequested", run.ArtifactsScanRequested);
+        sqlite.Parameters.AddWithValue("$scanFailed", run.ArtifactsScanFailed);
+        sqlite.Parameters.AddWithValue("$reports", run.ReportsFetched);
+        sqlite.Parameters.AddWithValue("$new", run.FindingsNew);
+        sqlite.Parameters.AddWithValue("$updated", run.FindingsUpdated);
+        sqlite.Parameters.AddWithValue("$resolved", run.FindingsResolved);
+        sqlite.Parameters.AddWithValue("$reopened", run.FindingsReopened);
+        sqlite.Parameters.AddWithValue("$errorCount", run.ErrorCount);
+        sqlite.Parameters.AddWithValue("$errors", run.Errors);
+        sqlite.Parameters.AddWithValue("$id", run.Id);
+        var cancelRequested = await command.ExecuteScalarAsync(CancellationToken.None);
+        if (cancelRequested is not null and not DBNull)
+        {
+            Log.CancelNoticed(logger, run.Id);
+            await stop.CancelAsync();
+        }
+    }
+
+    private async Task<Enumeration> EnumerateLocationsAsync(
+        SyncContext context, ChannelWriter<ArtifactWork> fetches, ChannelWriter<ArtifactOutcome> outcomes, int parallelism, CancellationToken cancellationToken)
+    {
+        var enumeration = new Enumeration();
+        var projects = await harbor.ListProjectsAsync(context.Settings, cancellationToken: cancellationToken);
         if (!projects.IsSuccess)
         {
-            run.AddError($"Listing projects: {projects.Failure!.Message}");
-            return false;
+            context.Progress.AddError($"Listing projects: {projects.Failure!.Message}");
+            return enumeration with { Failed = true };
         }
-
-        var known = await db.ScannedArtifacts.Where(a => a.ConnectionId == connection.Id)
-            .ToDictionaryAsync(a => (a.RepositoryName, a.Digest), cancellationToken);
-        var seen = new HashSet<(string, string)>();
-        // Where listing failed, absence proves nothing: those artifacts are not treated as removed.
-        var unlisted = new HashSet<string>(StringComparer.Ordinal);
 
         foreach (var project in projects.Value!)
         {
-            run.Projects++;
-            var repositories = await harbor.ListRepositoriesAsync(settings, project.Name, cancellationToken);
-            if (!repositories.IsSuccess)
-            {
-                run.AddError($"Listing repositories of {project.Name}: {repositories.Failure!.Message}");
-                unlisted.Add(project.Name + "/");
-                continue;
-            }
-
-            foreach (var repository in repositories.Value!)
-            {
-                run.Repositories++;
-                var artifacts = await harbor.ListArtifactsAsync(settings, project.Name, repository.NameInProject, withScanOverview: true, cancellationToken);
-                if (!artifacts.IsSuccess)
-                {
-                    run.AddError($"Listing artifacts of {repository.Name}: {artifacts.Failure!.Message}");
-                    unlisted.Add(repository.Name + "@");
-                    continue;
-                }
-
-                foreach (var artifact in artifacts.Value!)
-                {
-                    seen.Add((repository.Name, artifact.Digest));
-                    await SyncArtifactAsync(settings, connection, run, project.Name, repository, artifact, known, cancellationToken);
-                }
-
-                await db.SaveChangesAsync(cancellationToken);
-            }
+            enumeration.Projects.Add(project.Name);
         }
 
-        await ResolveRemovedAsync(connection, run, known, seen, unlisted, cancellationToken);
-        return true;
+        // Projects and repositories outside the scanned locations are not listed further.
+        var included = projects.Value!.Where(p => context.Locations.IncludesProject(p.Name)).ToList();
+        var repositories = new ConcurrentBag<(string Project, HarborRepository Repository)>();
+        await Parallel.ForEachAsync(included, new ParallelOptions { MaxDegreeOfParallelism = parallelism, CancellationToken = cancellationToken }, async (project, token) =>
+        {
+            var listed = await harbor.ListRepositoriesAsync(context.Settings, project.Name, token);
+            if (!listed.IsSuccess)
+            {
+                context.Progress.AddError($"Listing repositories of {project.Name}: {listed.Failure!.Message}");
+                enumeration.UnlistedProjects.TryAdd(project.Name, 0);
+                return;
+            }
+
+            foreach (var repository in listed.Value!)
+            {
+                enumeration.Repositories.TryAdd(repository.Name, 0);
+                if (context.Locations.IncludesRepository(project.Name, repository.Name))
+                {
+                    repositories.Add((project.Name, repository));
+                }
+            }
+        });
+        context.Progress.AddListed(included.Count, repositories.Count);
+
+        var selected = 0;
+        await Parallel.ForEachAsync(repositories, new ParallelOptions { MaxDegreeOfParallelism = parallelism, CancellationToken = cancellationToken }, async (item, token) =>
+        {
+            var (project, repository) = item;
+            var artifacts = await harbor.ListArtifactsAsync(context.Settings, project, repository.NameInProject, withScanOverview: true, token);
+            if (!artifacts.IsSuccess)
+            {
+                context.Progress.AddError($"Listing artifacts of {repository.Name}: {artifacts.Failure!.Message}");
+                enumeration.UnlistedRepositories.TryAdd(repository.Name, 0);
+                return;
+            }
+
+            foreach (var artifact in artifacts.Value!)
+            {
+                enumeration.Listed.TryAdd(new ArtifactKey(repository.Name, artifact.Digest), 0);
+            }
+
+            foreach (var artifact in context.Locations.SelectArtifacts(artifacts.Value!))
+            {
+                Interlocked.Increment(ref selected);
+                enumeration.Selected.TryAdd(new ArtifactKey(repository.Name, artifact.Digest), 0);
+                await RouteAsync(context, project, repository.Name, artifact, fetches, outcomes, token);
+            }
+        });
+        context.Progress.SetTotal(selected);
+        return enumeration;
     }
 
-    private async Task SyncArtifactAsync(
-        HarborConnectionSettings settings, HarborConnection connection, SyncRun run, string projectName, HarborRepository repository, HarborArtifact artifact,
-        Dictionary<(string, string), ScannedArtifact> known, CancellationToken cancellationToken)
+    // A targeted run re-reads only the named artifacts from Harbor (a webhook's payload is a hint, never data).
+    private async Task<Enumeration> EnumerateTargetsAsync(
+        SyncContext context, ChannelWriter<ArtifactWork> fetches, ChannelWriter<ArtifactOutcome> outcomes, int parallelism, CancellationToken cancellationToken)
     {
-        run.ArtifactsSeen++;
-        var now = time.GetUtcNow();
+        var targets = context.Targets!
+            .Select(t => (Project: t.ProjectName, Repository: FullRepositoryName(t.ProjectName, t.RepositoryName), Reference: t.Digest))
+            .Distinct()
+            .ToList();
+        context.Progress.SetTotal(targets.Count);
+        // "Latest N" cannot be judged from one artifact: such a run lists the target's repository (once), never projects or repositories.
+        var listings = new ConcurrentDictionary<string, Lazy<Task<HarborResult<IReadOnlyList<HarborArtifact>>>>>(StringComparer.Ordinal);
+        await Parallel.ForEachAsync(targets, new ParallelOptions { MaxDegreeOfParallelism = parallelism, CancellationToken = cancellationToken }, async (target, token) =>
+        {
+            var (project, repository, reference) = target;
+            var inProject = repository[(project.Length + 1)..];
+            if (!context.Locations.IncludesRepository(project, repository))
+            {
+                await outcomes.WriteAsync(Outside(context, project, repository, reference), token);
+                return;
+            }
+
+            var read = await harbor.GetArtifactAsync(context.Settings, project, inProject, reference, withScanOverview: true, token);
+            if (read.Failure is HarborNotFound)
+            {
+                var known = context.Known.ContainsKey(new ArtifactKey(repository, reference));
+                await outcomes.WriteAsync(new ArtifactOutcome(known ? ArtifactOutcomeKind.Removed : ArtifactOutcomeKind.Ignored, project, repository, reference), token);
+                return;
+            }
+
+            if (!read.IsSuccess)
+            {
+                await outcomes.WriteAsync(new ArtifactOutcome(ArtifactOutcomeKind.Error, project, repository, reference) { Error = read.Failure!.Message }, token);
+                return;
+            }
+
+            var artifact = read.Value!;
+            bool selected;
+            if (context.Locations.Artifacts.Kind == ArtifactPolicyKind.LatestPerRepository)
+            {
+                var listing = await listings.GetOrAdd(repository, _ => new Lazy<Task<HarborResult<IReadOnlyList<HarborArtifact>>>>(
+                    () => harbor.ListArtifactsAsync(context.Settings, project, inProject, withScanOverview: false, token))).Value;
+                if (!listing.IsSuccess)
+                {
+                    await outcomes.WriteAsync(new ArtifactOutcome(ArtifactOutcomeKind.Error, project, repository, artifact.Digest) { Error = listing.Failure!.Message }, token);
+                    return;
+                }
+
+                selected = context.Locations.SelectArtifacts(listing.Value!).Any(a => a.Digest == artifact.Digest);
+            }
+            else
+            {
+                selected = context.Locations.SelectArtifacts([artifact]).Count == 1;
+            }
+
+            if (!selected)
+            {
+                await outcomes.WriteAsync(Outside(context, project, repository, artifact.Digest), token);
+                return;
+            }
+
+            await RouteAsync(context, project, repository, artifact, fetches, outcomes, token);
+        });
+        return new Enumeration();
+    }
+
+    // A target outside the scanned locations: ignored, unless it was synced before (then it has left them).
+    private static ArtifactOutcome Outside(SyncContext context, string project, string repository, string reference) =>
+        new(context.Known.ContainsKey(new ArtifactKey(repository, reference)) ? ArtifactOutcomeKind.LeftScannedLocations : ArtifactOutcomeKind.Ignored,
+            project, repository, reference);
+
+    // Decides from the overview alone what an artifact needs: nothing (straight to the writer), its report, or a scan.
+    private static ValueTask RouteAsync(
+        SyncContext context, string project, string repository, HarborArtifact artifact, ChannelWriter<ArtifactWork> fetches, ChannelWriter<ArtifactOutcome> outcomes,
+        CancellationToken cancellationToken)
+    {
+        context.Known.TryGetValue(new ArtifactKey(repository, artifact.Digest), out var stored);
         var tags = string.Join(',', artifact.Tags?.Select(t => t.Name) ?? []);
-        if (!known.TryGetValue((repository.Name, artifact.Digest), out var stored))
-        {
-            stored = new ScannedArtifact { ConnectionId = connection.Id, ProjectName = projectName, RepositoryName = repository.Name, Digest = artifact.Digest };
-            db.ScannedArtifacts.Add(stored);
-            known[(repository.Name, artifact.Digest)] = stored;
-        }
-
-        stored.Tags = tags;
-        stored.LastSeenAt = now;
         var overview = artifact.Overview;
-        stored.ScanStatus = overview?.ScanStatus;
-        if (overview?.ScanStatus != "Success")
+        var outcome = new ArtifactOutcome(ArtifactOutcomeKind.NotScanned, project, repository, artifact.Digest)
         {
-            // Never scanned, scanning, or the scan failed (its status says which): nothing to read.
-            run.ArtifactsNotScanned++;
-            return;
+            Tags = tags,
+            TagsChanged = stored is not null && stored.Tags != tags,
+            ScanStatus = overview?.ScanStatus,
+        };
+        switch (overview?.ScanStatus)
+        {
+            case "Success":
+                var completed = overview.EndTime ?? overview.StartTime;
+                if (stored?.ScanCompletedAt is { } last && completed is { } current && current <= last)
+                {
+                    return outcomes.WriteAsync(outcome with { Kind = ArtifactOutcomeKind.Unchanged }, cancellationToken);
+                }
+
+                return fetches.WriteAsync(new ArtifactWork(WorkKind.Report, outcome, overview, completed), cancellationToken);
+            case "Error":
+                return outcomes.WriteAsync(outcome with { Kind = ArtifactOutcomeKind.ScanFailed }, cancellationToken);
+            case null when context.Connection.ScanUnscanned && !context.ScanRequestsRefused:
+                return fetches.WriteAsync(new ArtifactWork(WorkKind.Scan, outcome, null, null), cancellationToken);
+            default:
+                // Pending, Running, Stopped, or never scanned: there is no report to read yet.
+                return outcomes.WriteAsync(outcome, cancellationToken);
+        }
+    }
+
+    private async Task FetchAsync(SyncContext context, ChannelReader<ArtifactWork> work, ChannelWriter<ArtifactOutcome> outcomes, CancellationToken cancellationToken)
+    {
+        await foreach (var item in work.ReadAllAsync(cancellationToken))
+        {
+            var outcome = item.Kind == WorkKind.Report ? await ReadReportAsync(context, item, cancellationToken) : await RequestScanAsync(context, item.Outcome, cancellationToken);
+            await outcomes.WriteAsync(outcome, cancellationToken);
+        }
+    }
+
+    private async Task<ArtifactOutcome> ReadReportAsync(SyncContext context, ArtifactWork item, CancellationToken cancellationToken)
+    {
+        var outcome = item.Outcome;
+        HarborResult<HarborVulnerabilityReport?> report;
+        try
+        {
+            report = await harbor.GetVulnerabilityReportAsync(context.Settings, outcome.ProjectName, InProject(outcome), outcome.Digest, cancellationToken);
+        }
+        catch (JsonException exception)
+        {
+            return outcome with { Kind = ArtifactOutcomeKind.Error, Error = $"Harbor's report is not valid JSON ({exception.Message})" };
         }
 
-        var completed = overview.EndTime ?? overview.StartTime;
-        if (stored.ScanCompletedAt is { } last && completed is { } current && current <= last)
-        {
-            run.ArtifactsSkipped++;
-            return;
-        }
-
-        var report = await harbor.GetVulnerabilityReportAsync(settings, projectName, repository.NameInProject, artifact.Digest, cancellationToken);
         if (!report.IsSuccess)
         {
-            run.AddError($"{repository.Name}@{artifact.Digest}: {report.Failure!.Message}");
-            return;
+            return outcome with { Kind = ArtifactOutcomeKind.Error, Error = report.Failure!.Message };
         }
 
         if (report.Value is not { } body)
         {
             // {} means "no report" (never "clean"): keep what is stored and look again next time.
-            run.ArtifactsNotScanned++;
-            return;
+            return outcome with { Kind = ArtifactOutcomeKind.NoReport };
         }
 
-        run.ReportsFetched++;
-        run.ArtifactsChanged++;
-        await ApplyReportAsync(connection, run, projectName, repository.Name, artifact.Digest, tags, body, overview, now, cancellationToken);
-        stored.ScanCompletedAt = completed ?? now;
-        await db.SaveChangesAsync(cancellationToken);
-        DetachFindings();
-    }
-
-    private async Task ApplyReportAsync(
-        HarborConnection connection, SyncRun run, string projectName, string repositoryName, string digest, string tags,
-        HarborVulnerabilityReport report, HarborScanOverview overview, DateTimeOffset now, CancellationToken cancellationToken)
-    {
-        var scanner = report.Scanner ?? overview.Scanner;
-
-        // One finding per identity: an image index lists a vulnerability once per child, with the children in artifact_digests.
-        var reported = new Dictionary<string, Finding>(StringComparer.Ordinal);
-        foreach (var vulnerability in report.Vulnerabilities ?? [])
-        {
-            var identity = Finding.IdentityOf(connection.Id, repositoryName, digest, vulnerability.Id, vulnerability.Package, vulnerability.Version);
-            var digests = vulnerability.ArtifactDigests?.Where(d => !string.IsNullOrEmpty(d)) ?? [];
-            if (reported.TryGetValue(identity, out var twin))
-            {
-                twin.ArtifactDigests = string.Join('\n', twin.ArtifactDigests.Split('\n', StringSplitOptions.RemoveEmptyEntries).Union(digests));
-                continue;
-            }
-
-            reported[identity] = Normalise(vulnerability, identity, connection.Id, projectName, repositoryName, digest, tags, scanner, digests, now);
-        }
-
-        var existing = await db.Findings
-            .Where(f => f.ConnectionId == connection.Id && f.RepositoryName == repositoryName && f.Digest == digest)
-            .ToDictionaryAsync(f => f.Identity, StringComparer.Ordinal, cancellationToken);
-
-        foreach (var (identity, fresh) in reported)
-        {
-            if (!existing.TryGetValue(identity, out var finding))
-            {
-                db.Findings.Add(fresh);
-                run.FindingsNew++;
-                continue;
-            }
-
-            var changed = CopyEvidence(fresh, finding);
-            finding.LastSeenAt = now;
-            if (finding.Status == FindingStatus.Resolved)
-            {
-                finding.Status = FindingStatus.Open;
-                finding.ResolvedReason = null;
-                finding.ResolvedAt = null;
-                finding.ReopenCount++;
-                run.FindingsReopened++;
-            }
-            else if (changed)
-            {
-                run.FindingsUpdated++;
-            }
-        }
-
-        foreach (var finding in existing.Values.Where(f => f.Status == FindingStatus.Open && !reported.ContainsKey(f.Identity)))
-        {
-            finding.Status = FindingStatus.Resolved;
-            finding.ResolvedReason = Finding.NoLongerReported;
-            finding.ResolvedAt = now;
-            run.FindingsResolved++;
-        }
-    }
-
-    private async Task ResolveRemovedAsync(
-        HarborConnection connection, SyncRun run, Dictionary<(string, string), ScannedArtifact> known, HashSet<(string, string)> seen,
-        HashSet<string> unlisted, CancellationToken cancellationToken)
-    {
         var now = time.GetUtcNow();
-        var removed = known.Values
-            .Where(a => !seen.Contains((a.RepositoryName, a.Digest)) && !unlisted.Contains(a.ProjectName + "/") && !unlisted.Contains(a.RepositoryName + "@"))
-            .ToList();
-        foreach (var artifact in removed)
+        return outcome with
         {
-            run.FindingsResolved += await db.Findings
-                .Where(f => f.ConnectionId == connection.Id && f.RepositoryName == artifact.RepositoryName && f.Digest == artifact.Digest && f.Status == FindingStatus.Open)
-                .ExecuteUpdateAsync(set => set
-                    .SetProperty(f => f.Status, FindingStatus.Resolved)
-                    .SetProperty(f => f.ResolvedReason, Finding.ArtifactRemoved)
-                    .SetProperty(f => f.ResolvedAt, now), cancellationToken);
-            db.ScannedArtifacts.Remove(artifact);
-            run.ArtifactsRemoved++;
-        }
-
-        await db.SaveChangesAsync(cancellationToken);
-    }
-
-    private static Finding Normalise(
-        HarborVulnerability vulnerability, string identity, long connectionId, string projectName, string repositoryName, string digest, string tags,
-        HarborScanner? scanner, IEnumerable<string> digests, DateTimeOffset now)
-    {
-        var cvss = vulnerability.PreferredCvss;
-        var description = (vulnerability.Description ?? "").Trim();
-        return new Finding
-        {
-            Identity = identity,
-            ConnectionId = connectionId,
-            ProjectName = projectName,
-            RepositoryName = repositoryName,
-            Digest = digest,
-            Tags = tags,
-            VulnerabilityId = vulnerability.Id,
-            PackageName = vulnerability.Package,
-            InstalledVersion = vulnerability.Version,
-            FixedVersion = vulnerability.FixVersion ?? "",
-            Severity = Finding.ParseSeverity(vulnerability.Severity),
-            CvssScore = cvss?.ScoreV3 is > 0 ? cvss.ScoreV3 : cvss?.ScoreV2 is > 0 ? cvss.ScoreV2 : null,
-            CvssVector = !string.IsNullOrEmpty(cvss?.VectorV3) ? cvss.VectorV3 : !string.IsNullOrEmpty(cvss?.VectorV2) ? cvss.VectorV2 : null,
-            Title = Truncate(FirstSentence(description) is { Length: > 0 } title ? title : vulnerability.Id, Finding.MaxTitleLength),
-            Description = Truncate(description, Finding.MaxDescriptionLength),
-            Links = string.Join('\n', vulnerability.Links?.Where(l => !string.IsNullOrWhiteSpace(l)).Select(l => l.Trim()) ?? []),
-            ArtifactDigests = string.Join('\n', digests.Distinct(StringComparer.Ordinal)),
-            SourceTool = Finding.HarborSource,
-            ScannerName = scanner?.Name,
-            ScannerVersion = scanner?.Version,
-            Status = FindingStatus.Open,
-            FirstSeenAt = now,
-            LastSeenAt = now,
+            Kind = ArtifactOutcomeKind.Report,
+            ScanCompletedAt = item.Completed ?? now,
+            Findings = ReportFindings.From(body, item.Overview, context.Connection.Id, outcome.ProjectName, outcome.RepositoryName, outcome.Digest, outcome.Tags, now),
         };
     }
 
-    // The evidence a newer report may change; true when something did.
-    private static bool CopyEvidence(Finding from, Finding to)
+    private async Task<ArtifactOutcome> RequestScanAsync(SyncContext context, ArtifactOutcome outcome, CancellationToken cancellationToken)
     {
-        var changed = to.Tags != from.Tags || to.FixedVersion != from.FixedVersion || to.Severity != from.Severity
-            || to.CvssScore != from.CvssScore || to.CvssVector != from.CvssVector || to.Title != from.Title
-            || to.Description != from.Description || to.Links != from.Links || to.ArtifactDigests != from.ArtifactDigests
-            || to.ScannerName != from.ScannerName || to.ScannerVersion != from.ScannerVersion;
-        to.Tags = from.Tags;
-        to.FixedVersion = from.FixedVersion;
-        to.Severity = from.Severity;
-        to.CvssScore = from.CvssScore;
-        to.CvssVector = from.CvssVector;
-        to.Title = from.Title;
-        to.Description = from.Description;
-        to.Links = from.Links;
-        to.ArtifactDigests = from.ArtifactDigests;
-        to.ScannerName = from.ScannerName;
-        to.ScannerVersion = from.ScannerVersion;
-        return changed;
-    }
-
-    // Findings are written once per artifact; keeping them tracked would make every later save slower.
-    private void DetachFindings()
-    {
-        foreach (var entry in db.ChangeTracker.Entries<Finding>().ToList())
+        if (context.ScanRequestsAllowed)
         {
-            entry.State = EntityState.Detached;
+            return await SendScanRequestAsync(context, outcome, cancellationToken);
+        }
+
+        // Until Harbor has accepted one request, requests go one at a time: a missing permission then costs one refusal, not one per worker.
+        await context.FirstScanRequest.WaitAsync(cancellationToken);
+        try
+        {
+            return context.ScanRequestsRefused ? outcome : await SendScanRequestAsync(context, outcome, cancellationToken);
+        }
+        finally
+        {
+            context.FirstScanRequest.Release();
         }
     }
 
-    private static string FirstSentence(string text)
+    private async Task<ArtifactOutcome> SendScanRequestAsync(SyncContext context, ArtifactOutcome outcome, CancellationToken cancellationToken)
     {
-        var line = text.Split('\n', 2)[0].Trim();
-        var stop = line.IndexOf(". ", StringComparison.Ordinal);
-        return stop > 0 ? line[..(stop + 1)] : line;
+        var scan = await harbor.ScanArtifactAsync(context.Settings, outcome.ProjectName, InProject(outcome), outcome.Digest, cancellationToken);
+        switch (scan.Failure)
+        {
+            case null:
+                context.ScanRequestsAllowed = true;
+                return outcome with { Kind = ArtifactOutcomeKind.ScanRequested };
+            case HarborForbidden forbidden:
+                // Missing scan:create is the account's, not the artifact's: said once, and the run stops asking.
+                context.RefuseScanRequests($"Asking Harbor to scan unscanned artifacts: {forbidden.Message}. This run asks no more; grant the account \"scan: create\", or turn off \"Scan unscanned artifacts\".");
+                return outcome;
+            case HarborUnexpectedResponse { Status: (int)HttpStatusCode.PreconditionFailed } noScanner:
+                context.RefuseScanRequests($"Asking Harbor to scan unscanned artifacts: {noScanner.Message} (no scanner is configured); this run asks no more.");
+                return outcome;
+            case HarborUnexpectedResponse { Status: (int)HttpStatusCode.Conflict }:
+                // A scan is already under way.
+                return outcome;
+            default:
+                return outcome with { Kind = ArtifactOutcomeKind.Error, Error = $"asking Harbor to scan it: {scan.Failure.Message}" };
+        }
     }
 
-    private static string Truncate(string value, int max) => value.Length > max ? value[..(max - 1)] + "…" : value;
+    // Stored artifacts the complete enumeration did not select: deleted from Harbor, or no longer in the scanned locations.
+    private static IEnumerable<ArtifactOutcome> Removals(SyncContext context, Enumeration enumeration)
+    {
+        foreach (var (key, stored) in context.Known)
+        {
+            if (enumeration.Selected.ContainsKey(key))
+            {
+                continue;
+            }
+
+            var project = stored.ProjectName;
+            ArtifactOutcomeKind? kind =
+                !enumeration.Projects.Contains(project) ? ArtifactOutcomeKind.Removed
+                : !context.Locations.IncludesProject(project) ? ArtifactOutcomeKind.LeftScannedLocations
+                // Where listing failed, absence proves nothing.
+                : enumeration.UnlistedProjects.ContainsKey(project) ? null
+                : !enumeration.Repositories.ContainsKey(key.Repository) ? ArtifactOutcomeKind.Removed
+                : !context.Locations.IncludesRepository(project, key.Repository) ? ArtifactOutcomeKind.LeftScannedLocations
+                : enumeration.UnlistedRepositories.ContainsKey(key.Repository) ? null
+                : enumeration.Listed.ContainsKey(key) ? ArtifactOutcomeKind.LeftScannedLocations
+                : ArtifactOutcomeKind.Removed;
+            if (kind is { } removal)
+            {
+                yield return new ArtifactOutcome(removal, project, key.Repository, key.Digest) { Seen = false };
+            }
+        }
+    }
+
+    private static string FullRepositoryName(string project, string repository) =>
+        repository.StartsWith(project + "/", StringComparison.Ordinal) ? repository : $"{project}/{repository}";
+
+    private static string InProject(ArtifactOutcome outcome) => outcome.RepositoryName[(outcome.ProjectName.Length + 1)..];
+
+    private readonly record struct ArtifactKey(string Repository, string Digest);
+
+    private enum WorkKind
+    {
+        Report,
+        Scan,
+    }
+
+    private sealed record ArtifactWork(WorkKind Kind, ArtifactOutcome Outcome, HarborScanOverview? Overview, DateTimeOffset? Completed);
+
+    // What a full enumeration saw, to tell removed artifacts from ones it could not list.
+    private sealed record Enumeration
+    {
+        public bool Failed { get; init; }
+
+        public HashSet<string> Projects { get; } = new(StringComparer.Ordinal);
+
+        public ConcurrentDictionary<string, byte> UnlistedProjects { get; } = new(StringComparer.Ordinal);
+
+        public ConcurrentDictionary<string, byte> Repositories { get; } = new(StringComparer.Ordinal);
+
+        public ConcurrentDictionary<string, byte> UnlistedRepositories { get; } = new(StringComparer.Ordinal);
+
+        public ConcurrentDictionary<ArtifactKey, byte> Listed { get; } = new();
+
+        public ConcurrentDictionary<ArtifactKey, byte> Selected { get; } = new();
+    }
+
+    private sealed class SyncContext(
+        HarborConnection connection, HarborConnectionSettings settings, IReadOnlyList<ArtifactRef>? targets, ScanLocations locations,
+        Dictionary<ArtifactKey, ScannedArtifact> known, SyncProgress progress)
+    {
+        private int _scanRequestsRefused;
+
+        public HarborConnection Connection { get; } = connection;
+
+        public HarborConnectionSettings Settings { get; } = settings;
+
+        public IReadOnlyList<ArtifactRef>? Targets { get; } = targets;
+
+        public ScanLocations Locations { get; } = locations;
+
+        /// <summary>What the previous runs stored; read-only while the run goes on (the writer never changes it).</summary>
+        public Dictionary<ArtifactKey, ScannedArtifact> Known { get; } = known;
+
+        public SyncProgress Progress { get; } = progress;
+
+        public bool ScanRequestsRefused => Volatile.Read(ref _scanRequestsRefused) == 1;
+
+        /// <summary>Harbor accepted a scan request: the others need not wait for each other.</summary>
+        public bool ScanRequestsAllowed { get; set; }
+
+        public SemaphoreSlim FirstScanRequest { get; } = new(1);
+
+        public void RefuseScanRequests(string error)
+        {
+            if (Interlocked.Exchange(ref _scanRequestsRefused, 1) == 0)
+            {
+                Progress.AddError(error);
+            }
+        }
+    }
 
     private static partial class Log
     {
         [LoggerMessage(1, LogLevel.Information, "Sync of {Connection} (run {RunId}) ended {Status}: {Artifacts} artifacts, {Reports} reports, {New} new and {Resolved} resolved findings, {Errors} errors")]
         public static partial void Finished(ILogger logger, string connection, long runId, SyncRunStatus status, int artifacts, int reports, int @new, int resolved, int errors);
+
+        [LoggerMessage(2, LogLevel.Information, "Sync run {RunId}: cancel requested; stopping after the current batch")]
+        public static partial void CancelNoticed(ILogger logger, long runId);
     }
 }

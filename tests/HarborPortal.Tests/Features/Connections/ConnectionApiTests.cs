@@ -73,6 +73,19 @@ public sealed class ConnectionApiTests(ITestOutputHelper output) : IAsyncLifetim
     }
 
     [Fact]
+    public async Task Scan_Unscanned_Artifacts_Defaults_To_Off_And_Can_Be_Turned_On()
+    {
+        using var created = await SendAsync(HttpMethod.Post, "/api/v1/connections", NewConnection());
+        var id = JsonDocument.Parse(await created.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetInt64();
+        Assert.False(JsonDocument.Parse(await created.Content.ReadAsStringAsync()).RootElement.GetProperty("scanUnscanned").GetBoolean());
+
+        using var updated = await SendAsync(HttpMethod.Put, $"/api/v1/connections/{id}", NewConnection() with { Secret = null, ScanUnscanned = true });
+
+        Assert.Equal(HttpStatusCode.OK, updated.StatusCode);
+        Assert.True(JsonDocument.Parse(await updated.Content.ReadAsStringAsync()).RootElement.GetProperty("scanUnscanned").GetBoolean());
+    }
+
+    [Fact]
     public async Task A_Bad_Url_And_A_Missing_Secret_Are_A_Validation_Problem_Naming_The_Fields()
     {
         using var response = await SendAsync(HttpMethod.Post, "/api/v1/connections", NewConnection() with { Url = "ftp://harbor.example.com", Secret = null });

@@ -76,6 +76,23 @@ public sealed class ConnectionPagesTests(ITestOutputHelper output) : IAsyncLifet
     }
 
     [Fact]
+    public async Task Scan_Unscanned_Artifacts_Is_Off_By_Default_And_Saved_From_Its_Checkbox()
+    {
+        var id = await CreateAsync(_admin, "harbor-prod", "S3cret-Value-1");
+        Assert.False((await FindAsync(id)).ScanUnscanned);
+        var fields = NewConnection("harbor-prod", "");
+        fields["Model.ScanUnscanned"] = "true";
+
+        using var response = await PostFormAsync(_admin, $"/admin/connections/{id}", "connection-form", fields);
+
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        Assert.True((await FindAsync(id)).ScanUnscanned);
+        Assert.Contains("scan unscanned=True", (await LastAuditAsync("connection.update")).Details, StringComparison.Ordinal);
+        var page = await GetPageAsync(_admin, $"/admin/connections/{id}");
+        Assert.True(page.QuerySelector("input#scan-unscanned")!.HasAttribute("checked"));
+    }
+
+    [Fact]
     public async Task Rotating_Replaces_The_Secret()
     {
         var id = await CreateAsync(_admin, "harbor-prod", "S3cret-Value-1");

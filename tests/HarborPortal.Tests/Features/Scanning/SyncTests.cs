@@ -1,295 +1,263 @@
-using HarborPortal.HarborSimulator;
-using HarborPortal.Features.Connections;
+using System.Net;
+using System.Text.Json;
+using HarborPortal.Features.Auth;
 using HarborPortal.Features.Findings;
 using HarborPortal.Features.Scanning;
-using HarborPortal.Harbor;
-using HarborPortal.Tests.Infrastructure;
+using HarborPortal.Tests.Features.Auth;
+using HarborPortal.Tests.Features.Connections;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Options;
 using Xunit.Abstractions;
-using Sim = HarborPortal.HarborSimulator.HarborSimulator;
+using static HarborPortal.Tests.Features.Scanning.SyncHarness;
 
 namespace HarborPortal.Tests.Features.Scanning;
 
-// The sync engine against the simulator's default scenario, through the app's own services (SyncRunner called directly).
+// The sync engine against the simulator's default scenario (every project, tagged artifacts), through the app's own services.
 public sealed class SyncTests(ITestOutputHelper output) : IAsyncLifetime
 {
-    private const string PortalSecret = DefaultScenario.PortalRobotSecret;
-    private const string PaymentsDigest = "sha256:02551b79862b7096e1a0daec3d24dd514b70d4e29fa853debb27b905551f44df";
+    private const string FailedScanDigest = "sha256:be6634e0be03ac3063847483b184a38afac029a38464bab95ba318a5d6e225cf";
+    private const string UntaggedDigest = "sha256:991e5b930fd9f8bfd9904b057b8860e4a9c3ba6d63c93f5fb3770bf0ab592f77";
+    private SyncHarness _harness = null!;
 
-    private Sim _simulator = null!;
-    private PortalApplication _app = null!;
-    private long _connectionId;
+    public async Task InitializeAsync() => _harness = await SyncHarness.StartAsync(output);
 
-    public async Task InitializeAsync()
-    {
-        _simulator = await Sim.StartAsync();
-        _app = new PortalApplication(new Dictionary<string, string?> { ["Connections:VerifyOnSave"] = "false" }, output);
-        await using var scope = _app.Services.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<HarborPortal.Data.PortalDbContext>();
-        var connection = new HarborConnection
-        {
-            Name = "sim",
-            BaseUrl = _simulator.BaseAddress.ToString().TrimEnd('/'),
-            UserName = "robot$harbor-portal",
-            ProtectedSecret = scope.ServiceProvider.GetRequiredService<ConnectionSecrets>().Protect(PortalSecret),
-            AllowInsecureHttp = true,
-            CaCertificatePem = _simulator.CaCertificatePem,
-            Enabled = true,
-        };
-        db.HarborConnections.Add(connection);
-        await db.SaveChangesAsync();
-        _connectionId = connection.Id;
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _app.DisposeAsync();
-        await _simulator.DisposeAsync();
-    }
+    public async Task DisposeAsync() => await _harness.DisposeAsync();
 
     [Fact]
     public async Task A_First_Sync_Creates_Exactly_The_Findings_Each_Report_Contains()
     {
-        var run = await SyncAsync();
+        var run = await _harness.SyncAsync();
 
         Assert.Equal(SyncRunStatus.Succeeded, run.Status);
         Assert.Empty(run.ErrorList);
-        Assert.True(run.ReportsFetched > 0);
-        await using var db = _app.CreateDbContext();
-        var findings = await db.Findings.ToListAsync();
+        var findings = await _harness.FindingsAsync();
         Assert.Equal(run.FindingsNew, findings.Count);
         Assert.All(findings, f =>
         {
             Assert.Equal(FindingStatus.Open, f.Status);
             Assert.Equal("Harbor", f.SourceTool);
-            Assert.False(string.IsNullOrEmpty(f.ScannerName));
+            Assert.Equal("Trivy", f.ScannerName);
             Assert.Matches("^[0-9a-f]{64}$", f.Identity);
         });
         Assert.Equal(findings.Count, findings.Select(f => f.Identity).Distinct().Count());
 
         // Per artifact, the count per severity equals Harbor's own summary in the scan overview.
-        var artifacts = await ScannedOverviewsAsync();
-        Assert.NotEmpty(artifacts);
-        foreach (var (repository, digest, summary) in artifacts)
-        {
-            var mine = findings.Where(f => f.RepositoryName == repository && f.Digest == digest)
-                .GroupBy(f => f.Severity.ToString()).ToDictionary(g => g.Key, g => g.Count());
-            Assert.Equal(summary.OrderBy(p => p.Key).ToList(), mine.OrderBy(p => p.Key).ToList());
-        }
+        AssertMatchesHarbor(findings, await _harness.HarborSummariesAsync());
 
         // The image index: each vulnerability once, the children kept as evidence.
         var index = findings.Where(f => f.Digest.StartsWith("sha256:9e8d7c6b", StringComparison.Ordinal)).ToList();
         Assert.NotEmpty(index);
         Assert.All(index, f => Assert.Contains("sha256:2222", f.ArtifactDigests, StringComparison.Ordinal));
 
-        // Unscanned and failed scans are counted, not read.
-        Assert.True(run.ArtifactsNotScanned >= 2);
-        await using var check = _app.CreateDbContext();
-        Assert.NotNull((await check.HarborConnections.SingleAsync(c => c.Id == _connectionId)).LastSyncAt);
+        // The default selection is every tagged artifact: the untagged one is not even recorded.
+        var scanned = await _harness.ScannedArtifactsAsync();
+        Assert.DoesNotContain(scanned, a => a.Digest == UntaggedDigest);
+        Assert.Equal(6, run.ArtifactsTotal);
+        Assert.Equal(6, run.ArtifactsSeen);
+
+        // A scan that ended in Error is counted and recorded, never read.
+        Assert.Equal(1, run.ArtifactsScanFailed);
+        Assert.Equal("Error", scanned.Single(a => a.Digest == FailedScanDigest).ScanStatus);
+        Assert.Null(scanned.Single(a => a.Digest == FailedScanDigest).ScanCompletedAt);
+
+        // Every finding's history starts with one "Opened" by this run.
+        var events = await _harness.EventsAsync();
+        Assert.Equal(findings.Select(f => f.Id).Order(), events.Select(e => e.FindingId).Order());
+        Assert.All(events, e =>
+        {
+            Assert.Equal(FindingEventKind.Opened, e.Kind);
+            Assert.Equal(run.Id, e.SyncRunId);
+            Assert.Null(e.Actor);
+        });
+
+        await using var check = _harness.App.CreateDbContext();
+        Assert.NotNull((await check.HarborConnections.SingleAsync(c => c.Id == _harness.ConnectionId)).LastSyncAt);
     }
 
     [Fact]
     public async Task A_Second_Sync_With_Nothing_Changed_Fetches_No_Report_And_Writes_No_Finding()
     {
-        await SyncAsync();
-        var before = await SnapshotAsync();
-        _simulator.ResetStatistics();
+        await _harness.SyncAsync();
+        var before = await _harness.SnapshotAsync();
+        _harness.Simulator.ResetStatistics();
 
-        var run = await SyncAsync();
+        var run = await _harness.SyncAsync();
 
         Assert.Equal(SyncRunStatus.Succeeded, run.Status);
-        Assert.DoesNotContain(_simulator.Requests, r => r.RawTarget.Contains("additions/vulnerabilities", StringComparison.Ordinal));
+        Assert.DoesNotContain(_harness.Simulator.Requests, r => r.RawTarget.Contains("additions/vulnerabilities", StringComparison.Ordinal));
         Assert.Equal(0, run.ReportsFetched);
         Assert.Equal(0, run.FindingsNew + run.FindingsUpdated + run.FindingsResolved + run.FindingsReopened);
-        Assert.True(run.ArtifactsSkipped > 0);
-        Assert.Equal(before, await SnapshotAsync());
+        Assert.Equal(5, run.ArtifactsSkipped);
+        Assert.Equal(before, await _harness.SnapshotAsync());
     }
 
     [Fact]
-    public async Task A_Vulnerability_Gone_From_A_Report_Is_Resolved_And_Reopened_When_It_Comes_Back()
+    public async Task A_Vulnerability_Gone_From_A_Report_Is_Resolved_And_Reopened_With_Its_History()
     {
-        await SyncAsync();
+        var first = await _harness.SyncAsync();
         System.Text.Json.Nodes.JsonObject removed = null!;
-        _simulator.Mutate(state =>
+        _harness.Rescan(PaymentsDigest, state =>
         {
             removed = state.VulnerabilitySets["payments"][0];
             state.VulnerabilitySets["payments"].RemoveAt(0);
-            Bump(state, PaymentsDigest);
         });
 
-        var resolving = await SyncAsync();
+        var resolving = await _harness.SyncAsync();
 
         Assert.Equal(1, resolving.FindingsResolved);
         Assert.Equal(1, resolving.ReportsFetched);
-        await using (var db = _app.CreateDbContext())
-        {
-            var resolved = await db.Findings.SingleAsync(f => f.Status == FindingStatus.Resolved);
-            Assert.Equal(removed["id"]!.GetValue<string>(), resolved.VulnerabilityId);
-            Assert.Equal(PaymentsDigest, resolved.Digest);
-            Assert.Equal(Finding.NoLongerReported, resolved.ResolvedReason);
-            Assert.NotNull(resolved.ResolvedAt);
-        }
+        var resolved = Assert.Single(await _harness.FindingsAsync(), f => f.Status == FindingStatus.Resolved);
+        Assert.Equal(removed["id"]!.GetValue<string>(), resolved.VulnerabilityId);
+        Assert.Equal(PaymentsDigest, resolved.Digest);
+        Assert.Equal(Finding.NoLongerReported, resolved.ResolvedReason);
+        Assert.NotNull(resolved.ResolvedAt);
 
-        _simulator.Mutate(state =>
-        {
-            state.VulnerabilitySets["payments"].Insert(0, removed);
-            Bump(state, PaymentsDigest);
-        });
-        var reopening = await SyncAsync();
+        _harness.Rescan(PaymentsDigest, state => state.VulnerabilitySets["payments"].Insert(0, removed));
+        var reopening = await _harness.SyncAsync();
 
         Assert.Equal(1, reopening.FindingsReopened);
-        Assert.Equal(0, reopening.FindingsNew);
-        await using var check = _app.CreateDbContext();
-        Assert.DoesNotContain(await check.Findings.ToListAsync(), f => f.Status == FindingStatus.Resolved);
-        var back = await check.Findings.SingleAsync(f => f.VulnerabilityId == removed["id"]!.GetValue<string>() && f.Digest == PaymentsDigest);
+        Assert.Equal(0, reopening.FindingsNew + reopening.FindingsResolved);
+        var findings = await _harness.FindingsAsync();
+        Assert.DoesNotContain(findings, f => f.Status == FindingStatus.Resolved);
+        var back = findings.Single(f => f.Id == resolved.Id);
         Assert.Equal(1, back.ReopenCount);
-        Assert.True(back.FirstSeenAt <= back.LastSeenAt);
+        Assert.Null(back.ResolvedReason);
+        Assert.True(back.FirstSeenAt < back.LastSeenAt);
+
+        // Its timeline: opened by the first run, resolved by the second, reopened by the third; nothing else happened to anything.
+        var events = await _harness.EventsAsync();
+        Assert.Equal(
+            [(FindingEventKind.Opened, null, first.Id), (FindingEventKind.Resolved, Finding.NoLongerReported, resolving.Id), (FindingEventKind.Reopened, null, reopening.Id)],
+            events.Where(e => e.FindingId == resolved.Id).Select(e => (e.Kind, e.Reason, e.SyncRunId)).ToList());
+        Assert.Equal(findings.Count + 2, events.Count);
     }
 
     [Fact]
-    public async Task Harbor_Failing_One_Report_Makes_A_Partial_Run_That_Syncs_The_Rest_And_The_Next_Run_Picks_It_Up()
+    public async Task New_Evidence_In_A_Newer_Report_Updates_The_Finding_Without_A_New_One()
     {
-        _simulator.Faults.FailNext(3, 500, $"/api/v2.0/projects/team-a/repositories/payments-api/artifacts/{PaymentsDigest}");
+        await _harness.SyncAsync();
+        _harness.Rescan(PaymentsDigest, state => state.VulnerabilitySets["payments"][0]["fix_version"] = "9.9.9");
 
-        var partial = await SyncAsync();
+        var run = await _harness.SyncAsync();
+
+        Assert.Equal(1, run.FindingsUpdated);
+        Assert.Equal(0, run.FindingsNew + run.FindingsResolved + run.FindingsReopened);
+        var findings = await _harness.FindingsAsync();
+        Assert.Single(findings, f => f.Digest == PaymentsDigest && f.FixedVersion == "9.9.9");
+        Assert.All(findings.Where(f => f.Digest == PaymentsDigest), f => Assert.True(f.LastSeenAt > f.FirstSeenAt));
+    }
+
+    [Fact]
+    public async Task A_New_Tag_Reaches_The_Findings_Without_Reading_The_Report_Again()
+    {
+        await _harness.SyncAsync();
+        _harness.Simulator.Mutate(state => state.Artifacts.Single(a => a.Digest == PaymentsDigest).Tags.Add("stable"));
+        _harness.Simulator.ResetStatistics();
+
+        var run = await _harness.SyncAsync();
+
+        Assert.Equal(0, run.ReportsFetched);
+        Assert.All((await _harness.FindingsAsync()).Where(f => f.Digest == PaymentsDigest), f => Assert.Equal("1.8.2,stable", f.Tags));
+        Assert.Equal("1.8.2,stable", (await _harness.ScannedArtifactsAsync()).Single(a => a.Digest == PaymentsDigest).Tags);
+    }
+
+    [Fact]
+    public async Task Harbor_Failing_Some_Reports_Makes_A_Partial_Run_That_Names_Them_Syncs_The_Rest_And_The_Next_Run_Picks_Them_Up()
+    {
+        // Three answers per artifact: the first attempt and both retries.
+        _harness.Simulator.Faults.FailNext(3, 500, $"/api/v2.0/projects/team-a/repositories/payments-api/artifacts/{PaymentsDigest}");
+        _harness.Simulator.Faults.FailNext(3, 503, $"/api/v2.0/projects/library/repositories/nginx/artifacts/{NginxDigest}");
+
+        var partial = await _harness.SyncAsync();
 
         Assert.Equal(SyncRunStatus.Partial, partial.Status);
-        Assert.Equal(1, partial.ErrorCount);
-        Assert.Contains($"team-a/payments-api@{PaymentsDigest}", Assert.Single(partial.ErrorList), StringComparison.Ordinal);
-        await using (var db = _app.CreateDbContext())
-        {
-            Assert.False(await db.Findings.AnyAsync(f => f.Digest == PaymentsDigest));
-            Assert.True(await db.Findings.AnyAsync(f => f.RepositoryName == "library/nginx"));
-        }
+        Assert.Equal(2, partial.ErrorCount);
+        Assert.Contains(partial.ErrorList, e => e.StartsWith($"team-a/payments-api@{PaymentsDigest}: Harbor failed", StringComparison.Ordinal));
+        Assert.Contains(partial.ErrorList, e => e.StartsWith($"library/nginx@{NginxDigest}: Harbor failed", StringComparison.Ordinal));
+        var findings = await _harness.FindingsAsync();
+        Assert.DoesNotContain(findings, f => f.Digest is PaymentsDigest or NginxDigest);
+        Assert.Contains(findings, f => f.RepositoryName == "team/app/api");
 
-        var next = await SyncAsync();
+        var next = await _harness.SyncAsync();
 
         Assert.Equal(SyncRunStatus.Succeeded, next.Status);
-        Assert.Equal(1, next.ReportsFetched);
-        await using var check = _app.CreateDbContext();
-        Assert.True(await check.Findings.AnyAsync(f => f.Digest == PaymentsDigest));
+        Assert.Equal(2, next.ReportsFetched);
+        AssertMatchesHarbor(await _harness.FindingsAsync(), await _harness.HarborSummariesAsync());
     }
 
     [Fact]
     public async Task A_Deleted_Artifact_Resolves_Its_Findings()
     {
-        await SyncAsync();
-        _simulator.Mutate(state => state.Artifacts.RemoveAll(a => a.Digest == PaymentsDigest));
+        await _harness.SyncAsync();
+        _harness.Simulator.Mutate(state => state.Artifacts.RemoveAll(a => a.Digest == PaymentsDigest));
 
-        var run = await SyncAsync();
+        var run = await _harness.SyncAsync();
 
         Assert.Equal(1, run.ArtifactsRemoved);
-        await using var db = _app.CreateDbContext();
-        var payments = await db.Findings.Where(f => f.Digest == PaymentsDigest).ToListAsync();
+        var payments = (await _harness.FindingsAsync()).Where(f => f.Digest == PaymentsDigest).ToList();
         Assert.NotEmpty(payments);
         Assert.All(payments, f => Assert.Equal(Finding.ArtifactRemoved, f.ResolvedReason));
         Assert.Equal(payments.Count, run.FindingsResolved);
+        Assert.Equal(payments.Count, (await _harness.EventsAsync()).Count(e => e.Kind == FindingEventKind.Resolved && e.Reason == Finding.ArtifactRemoved && e.SyncRunId == run.Id));
+        Assert.DoesNotContain(await _harness.ScannedArtifactsAsync(), a => a.Digest == PaymentsDigest);
+    }
+
+    [Fact]
+    public async Task A_Repository_Harbor_Cannot_List_Resolves_Nothing_In_It()
+    {
+        await _harness.SyncAsync();
+        _harness.Simulator.Faults.FailNext(3, 500, "/api/v2.0/projects/team-a/repositories/payments-api/artifacts");
+
+        var run = await _harness.SyncAsync();
+
+        Assert.Equal(SyncRunStatus.Partial, run.Status);
+        Assert.Contains("Listing artifacts of team-a/payments-api", Assert.Single(run.ErrorList), StringComparison.Ordinal);
+        Assert.Equal(0, run.FindingsResolved + run.ArtifactsRemoved);
+        Assert.DoesNotContain(await _harness.FindingsAsync(), f => f.Status == FindingStatus.Resolved);
     }
 
     [Fact]
     public async Task The_Api_Starts_A_Run_Refuses_A_Second_While_It_Runs_And_Reports_Its_Counts()
     {
-        using var client = _app.CreateClient();
-        var token = await HarborPortal.Tests.Features.Auth.ApiTokenTests.CreateTokenAsync(_app, "automation", HarborPortal.Features.Auth.PortalRoles.Admin);
-        _simulator.Faults.Latency(TimeSpan.FromSeconds(2), "/api/v2.0/projects");
+        using var client = _harness.App.CreateClient();
+        var token = await ApiTokenTests.CreateTokenAsync(_harness.App, "automation", PortalRoles.Admin);
+        _harness.Simulator.Faults.Latency(TimeSpan.FromSeconds(2), "/api/v2.0/projects");
 
-        using var started = await HarborPortal.Tests.Features.Auth.ApiTokenTests.SendAsync(client, HttpMethod.Post, $"/api/v1/connections/{_connectionId}/sync", token);
-        Assert.Equal(System.Net.HttpStatusCode.Accepted, started.StatusCode);
-        var runId = System.Text.Json.JsonDocument.Parse(await started.Content.ReadAsStringAsync()).RootElement.GetProperty("runId").GetInt64();
-        using var again = await HarborPortal.Tests.Features.Auth.ApiTokenTests.SendAsync(client, HttpMethod.Post, $"/api/v1/connections/{_connectionId}/sync", token);
-        Assert.Equal(System.Net.HttpStatusCode.Conflict, again.StatusCode);
-        var refused = System.Text.Json.JsonDocument.Parse(await again.Content.ReadAsStringAsync()).RootElement;
+        using var started = await ApiTokenTests.SendAsync(client, HttpMethod.Post, $"/api/v1/connections/{_harness.ConnectionId}/sync", token);
+        Assert.Equal(HttpStatusCode.Accepted, started.StatusCode);
+        var runId = JsonDocument.Parse(await started.Content.ReadAsStringAsync()).RootElement.GetProperty("runId").GetInt64();
+        using var again = await ApiTokenTests.SendAsync(client, HttpMethod.Post, $"/api/v1/connections/{_harness.ConnectionId}/sync", token);
+        Assert.Equal(HttpStatusCode.Conflict, again.StatusCode);
+        var refused = JsonDocument.Parse(await again.Content.ReadAsStringAsync()).RootElement;
         Assert.Equal(runId, refused.GetProperty("runId").GetInt64());
         Assert.True(refused.GetProperty("alreadyRunning").GetBoolean());
-        _simulator.Faults.Clear();
+        _harness.Simulator.Faults.Clear();
 
-        System.Text.Json.JsonElement run = default;
-        for (var i = 0; i < 120; i++)
-        {
-            using var response = await HarborPortal.Tests.Features.Auth.ApiTokenTests.SendAsync(client, HttpMethod.Get, $"/api/v1/sync-runs/{runId}", token);
-            Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
-            run = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.Clone();
-            if (run.GetProperty("status").GetString() is "Succeeded" or "Partial" or "Failed")
-            {
-                break;
-            }
-
-            await Task.Delay(250);
-        }
-
+        await _harness.WaitForRunAsync(runId, r => !r.IsActive);
+        using var response = await ApiTokenTests.SendAsync(client, HttpMethod.Get, $"/api/v1/sync-runs/{runId}", token);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var run = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
         Assert.Equal("Succeeded", run.GetProperty("status").GetString());
         Assert.True(run.GetProperty("counts").GetProperty("findingsNew").GetInt32() > 0);
+        Assert.Equal(6, run.GetProperty("counts").GetProperty("artifactsTotal").GetInt32());
+        Assert.Equal(6, run.GetProperty("counts").GetProperty("artifactsSeen").GetInt32());
+        Assert.Equal(1, run.GetProperty("counts").GetProperty("artifactsScanFailed").GetInt32());
         Assert.Empty(run.GetProperty("errors").EnumerateArray());
     }
 
     [Fact]
     public async Task Scan_Now_On_The_Connection_Page_Starts_A_Run()
     {
-        using var admin = _app.CreateClientWithCookies();
-        await _app.SignInAsAsync(admin, "alice", HarborPortal.Features.Auth.PortalRoles.Admin);
+        using var admin = _harness.App.CreateClientWithCookies();
+        await _harness.App.SignInAsAsync(admin, "alice", PortalRoles.Admin);
 
-        using var posted = await HarborPortal.Tests.Features.Connections.ConnectionPages.PostFormAsync(admin, $"/admin/connections/{_connectionId}", "scan-now-form", new Dictionary<string, string>());
+        using var posted = await ConnectionPages.PostFormAsync(admin, $"/admin/connections/{_harness.ConnectionId}", "scan-now-form", new Dictionary<string, string>());
 
-        Assert.Equal(System.Net.HttpStatusCode.Redirect, posted.StatusCode);
+        Assert.Equal(HttpStatusCode.Redirect, posted.StatusCode);
         var location = posted.Headers.Location!.PathAndQuery;
-        Assert.Matches($@"^/admin/connections/{_connectionId}\?syncing=\d+(&syncRefused=true)?$", location);
+        Assert.Matches($@"^/admin/connections/{_harness.ConnectionId}\?syncing=\d+(&syncRefused=true)?$", location);
         var page = await admin.GetStringAsync(location);
         Assert.Contains("data-testid=\"sync-started\"", page, StringComparison.Ordinal);
-        await using var db = _app.CreateDbContext();
-        Assert.True(await db.SyncRuns.AnyAsync(r => r.ConnectionId == _connectionId && r.RequestedBy == "alice"));
-    }
-
-    private static void Bump(HarborPortal.HarborSimulator.SimulatorState state, string digest)
-    {
-        var artifact = state.Artifacts.Single(a => a.Digest == digest);
-        artifact.ScanEndTime = (artifact.ScanEndTime ?? artifact.PushTime).AddMinutes(5);
-    }
-
-    private async Task<SyncRun> SyncAsync()
-    {
-        await using var scope = _app.Services.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<HarborPortal.Data.PortalDbContext>();
-        var run = new SyncRun { ConnectionId = _connectionId, Status = SyncRunStatus.Pending, RequestedAt = DateTimeOffset.UtcNow };
-        db.SyncRuns.Add(run);
-        await db.SaveChangesAsync();
-        await scope.ServiceProvider.GetRequiredService<SyncRunner>().RunAsync(_connectionId, run.Id, CancellationToken.None);
-        await using var read = _app.CreateDbContext();
-        var done = await read.SyncRuns.SingleAsync(r => r.Id == run.Id);
-        output.WriteLine($"run {done.Id}: {done.Status}, seen {done.ArtifactsSeen}, skipped {done.ArtifactsSkipped}, reports {done.ReportsFetched}, new {done.FindingsNew}, resolved {done.FindingsResolved}, reopened {done.FindingsReopened}, errors {done.Errors}");
-        return done;
-    }
-
-    private async Task<string> SnapshotAsync()
-    {
-        await using var db = _app.CreateDbContext();
-        var rows = await db.Findings.OrderBy(f => f.Id).ToListAsync();
-        return string.Join('\n', rows.Select(f => $"{f.Id} {f.Identity} {f.Status} {f.LastSeenAt.UtcTicks} {f.ResolvedAt?.UtcTicks} {f.Severity} {f.FixedVersion}"));
-    }
-
-    // Harbor's own per-severity summary of every successfully scanned artifact, read through the portal's client.
-    private async Task<List<(string Repository, string Digest, IReadOnlyDictionary<string, int> Summary)>> ScannedOverviewsAsync()
-    {
-        var client = _app.Services.GetRequiredService<HarborClient>();
-        var settings = ConnectionSettings.For(
-            new HarborConnection { Name = "sim", BaseUrl = _simulator.BaseAddress.ToString().TrimEnd('/'), UserName = "robot$harbor-portal", ProtectedSecret = "", AllowInsecureHttp = true, CaCertificatePem = _simulator.CaCertificatePem },
-            PortalSecret, _app.Services.GetRequiredService<IOptions<ConnectionsOptions>>().Value.RequestTimeout);
-        var result = new List<(string, string, IReadOnlyDictionary<string, int>)>();
-        foreach (var project in (await client.ListProjectsAsync(settings)).Value!)
-        {
-            foreach (var repository in (await client.ListRepositoriesAsync(settings, project.Name)).Value!)
-            {
-                foreach (var artifact in (await client.ListArtifactsAsync(settings, project.Name, repository.NameInProject)).Value!)
-                {
-                    if (artifact.Overview is { ScanStatus: "Success" } overview)
-                    {
-                        result.Add((repository.Name, artifact.Digest, overview.Summary?.Summary ?? new Dictionary<string, int>()));
-                    }
-                }
-            }
-        }
-
-        return result;
+        await using var db = _harness.App.CreateDbContext();
+        Assert.True(await db.SyncRuns.AnyAsync(r => r.ConnectionId == _harness.ConnectionId && r.RequestedBy == "alice"));
     }
 }

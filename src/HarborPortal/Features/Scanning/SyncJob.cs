@@ -70,20 +70,34 @@ public sealed class SyncRequests(PortalDbContext db, ISchedulerFactory scheduler
             return null;
         }
 
-        var pending = await db.SyncRuns
-            .Where(r => r.ConnectionId == connectionId && r.Status == SyncRunStatus.Pending)
-            .OrderByDescending(r => r.Id)
-            .FirstOrDefaultAsync(cancellationToken);
-        if (pending is { Targets: null })
+        // Merging into a pending run races with the runner picking it up: the merge is written only while the run is
+        // still Pending with the targets read here; otherwise it is read again (and a new run queued when none is pending).
+        for (var attempt = 0; attempt < 5; attempt++)
         {
-            return new SyncStart(pending.Id, pending.Status, AlreadyRunning: true);
-        }
+            var pending = await db.SyncRuns.AsNoTracking()
+                .Where(r => r.ConnectionId == connectionId && r.Status == SyncRunStatus.Pending)
+                .OrderByDescending(r => r.Id)
+                .FirstOrDefaultAsync(cancellationToken);
+            if (pending is null)
+            {
+                break;
+            }
 
-        if (pending is not null)
-        {
+            if (pending.Targets is null)
+            {
+                return new SyncStart(pending.Id, pending.Status, AlreadyRunning: true);
+            }
+
+            var read = pending.Targets;
             pending.TargetList = [.. pending.TargetList!.Union(artifacts)];
-            await db.SaveChangesAsync(cancellationToken);
-            return new SyncStart(pending.Id, pending.Status, AlreadyRunning: true);
+            var merged = pending.Targets;
+            var updated = await db.SyncRuns
+                .Where(r => r.Id == pending.Id && r.Status == SyncRunStatus.Pending && r.Targets == read)
+                .ExecuteUpdateAsync(set => set.SetProperty(r => r.Targets, merged), cancellationToken);
+            if (updated == 1)
+            {
+                return new SyncStart(pending.Id, pending.Status, AlreadyRunning: true);
+            }
         }
 
         var run = new SyncRun

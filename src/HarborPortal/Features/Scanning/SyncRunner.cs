@@ -51,6 +51,9 @@ public sealed partial class SyncRunner(
         run.Status = SyncRunStatus.Running;
         run.StartedAt = time.GetUtcNow();
         await db.SaveChangesAsync(cancellationToken);
+        // Webhook targets merged into the run while it was Pending are only in the database; once it is Running,
+        // SyncRequests no longer merges into it (its update is conditional on Pending), so this read is complete.
+        await db.Entry(run).ReloadAsync(cancellationToken);
 
         var progress = new SyncProgress();
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);

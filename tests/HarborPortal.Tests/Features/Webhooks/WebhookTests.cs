@@ -323,10 +323,9 @@ public sealed class WebhookTests(ITestOutputHelper output) : IAsyncLifetime
             Assert.Equal(FindingStatus.Open, f.Status);
             Assert.Equal("team-a/payments-api", f.RepositoryName);
         });
-        // When the runner honours TargetList (another branch), also assert here that the run enumerated no
-        // repository and fetched exactly one report:
-        //   Assert.DoesNotContain(_simulator.Requests, r => r.RawTarget.Contains("/repositories?", StringComparison.Ordinal));
-        //   Assert.Single(_simulator.Requests, r => r.RawTarget.Contains("additions/vulnerabilities", StringComparison.Ordinal));
+        // A targeted run: no repository enumerated, exactly one report read.
+        Assert.DoesNotContain(_simulator.Requests, r => r.RawTarget.Contains("/repositories?", StringComparison.Ordinal));
+        Assert.Single(_simulator.Requests, r => r.RawTarget.Contains("additions/vulnerabilities", StringComparison.Ordinal));
     }
 
     [Fact]

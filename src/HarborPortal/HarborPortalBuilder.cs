@@ -8,6 +8,7 @@ using HarborPortal.Features.Auth;
 using HarborPortal.Features.Connections;
 using HarborPortal.Features.Jobs;
 using HarborPortal.Features.Scanning;
+using HarborPortal.Features.Schedules;
 using HarborPortal.Harbor;
 using HarborPortal.Web;
 using Microsoft.AspNetCore.Antiforgery;
@@ -57,6 +58,9 @@ public static class HarborPortalBuilder
 
         // The sync engine: Harbor's vulnerability reports become findings, one run at a time per connection.
         services.AddScanning();
+
+        // Sync schedules per connection: Quartz cron triggers, reconciled with their table at start.
+        services.AddSchedules();
 
         // Background jobs: Quartz with its store in the portal database.
         builder.AddPortalJobs();
@@ -118,6 +122,7 @@ public static class HarborPortalBuilder
         // /admin/connections form posts and /api/v1/connections (Admin only; the API writes with tokens only).
         app.MapConnectionEndpoints();
         app.MapSyncEndpoints();
+        app.MapScheduleEndpoints();
         app.MapRazorComponents<App>();
     }
 

@@ -4,6 +4,7 @@ using HarborPortal.Features.Connections;
 using HarborPortal.Features.Findings;
 using HarborPortal.Features.Locations;
 using HarborPortal.Features.Scanning;
+using HarborPortal.Features.Schedules;
 using Microsoft.EntityFrameworkCore;
 
 namespace HarborPortal.Data;
@@ -35,6 +36,8 @@ public abstract class PortalDbContext(DbContextOptions options) : DbContext(opti
     public DbSet<SyncRun> SyncRuns => Set<SyncRun>();
 
     public DbSet<ConnectionLocations> ConnectionLocations => Set<ConnectionLocations>();
+
+    public DbSet<SyncSchedule> SyncSchedules => Set<SyncSchedule>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {

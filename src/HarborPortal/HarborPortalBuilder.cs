@@ -6,6 +6,7 @@ using HarborPortal.Features.Api;
 using HarborPortal.Features.Audit;
 using HarborPortal.Features.Auth;
 using HarborPortal.Features.Connections;
+using HarborPortal.Features.Demo;
 using HarborPortal.Features.Jobs;
 using HarborPortal.Features.Scanning;
 using HarborPortal.Features.Schedules;
@@ -23,6 +24,9 @@ public static class HarborPortalBuilder
 {
     public static WebApplicationBuilder AddHarborPortal(this WebApplicationBuilder builder)
     {
+        // `--demo`: first, because it moves the data directory that everything below reads.
+        builder.AddDemoMode();
+
         var services = builder.Services;
         services.AddOptions<PortalOptions>().BindConfiguration(PortalOptions.SectionName);
         services.AddSingleton(TimeProvider.System);

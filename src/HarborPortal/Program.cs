@@ -1,5 +1,6 @@
 using HarborPortal;
 using HarborPortal.Features.AdminCli;
+using HarborPortal.Features.Demo;
 using HarborPortal.Web;
 
 // `HarborPortal healthcheck`: the container's probe, answered before anything else starts.
@@ -8,7 +9,8 @@ if (HealthProbe.IsHealthCheckCommand(args))
     return await HealthProbe.RunAsync(args);
 }
 
-var builder = WebApplication.CreateBuilder(args);
+// `--demo` becomes configuration here, so that tests can start the demo through the same path (Demo:Enabled=true).
+var builder = WebApplication.CreateBuilder(DemoMode.ReadSwitch(args));
 builder.AddHarborPortal();
 
 var app = builder.Build();

@@ -11,7 +11,16 @@ if (HealthProbe.IsHealthCheckCommand(args))
 
 // `--demo` becomes configuration here, so that tests can start the demo through the same path (Demo:Enabled=true).
 var builder = WebApplication.CreateBuilder(DemoMode.ReadSwitch(args));
-builder.AddHarborPortal();
+try
+{
+    builder.AddHarborPortal();
+}
+catch (DemoModeRefusedException refused)
+{
+    // A refused `--demo` is a wrong command line, not a crash: say why and exit 2, as `admin …` does.
+    await Console.Error.WriteLineAsync(refused.Message);
+    return 2;
+}
 
 var app = builder.Build();
 

@@ -80,25 +80,23 @@ public sealed partial class DemoModeTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void The_Demo_Refuses_A_Database_Other_Than_Sqlite()
+    public async Task The_Demo_Refuses_A_Database_Other_Than_Sqlite()
     {
-        using var app = new PortalApplication(new Dictionary<string, string?>(DemoInTestHost) { ["Database:Provider"] = "Postgres" }, output);
+        var (exitCode, error) = await RunPortalAsync(new() { ["Database__Provider"] = "Postgres", ["ASPNETCORE_ENVIRONMENT"] = "Demo" });
 
-        var error = Assert.ThrowsAny<Exception>(() => app.CreateClient());
-
-        Assert.Contains("--demo runs on a SQLite database of its own, but Database:Provider is 'Postgres'", error.ToString(), StringComparison.Ordinal);
+        Assert.Equal(2, exitCode);
+        Assert.Contains("--demo runs on a SQLite database of its own, but Database:Provider is 'Postgres'", error, StringComparison.Ordinal);
+        Assert.DoesNotContain("Unhandled exception", error, StringComparison.Ordinal);
     }
 
     [Fact]
-    public void The_Demo_Refuses_Production_Without_The_Explicit_Opt_In()
+    public async Task The_Demo_Refuses_Production_Without_The_Explicit_Opt_In()
     {
-        using var app = new PortalApplication(new Dictionary<string, string?> { ["Demo:Enabled"] = "true" }, output);
+        var (exitCode, error) = await RunPortalAsync(new() { ["ASPNETCORE_ENVIRONMENT"] = "Production" });
 
-        var error = Assert.ThrowsAny<Exception>(() => app.CreateClient());
-
-        Assert.Contains("--demo refuses to start in the Production environment", error.ToString(), StringComparison.Ordinal);
-        Assert.Contains("Demo__AllowProduction=true", error.ToString(), StringComparison.Ordinal);
-        Assert.False(Directory.Exists(Path.Combine(app.DataDirectory, "demo")));
+        Assert.Equal(2, exitCode);
+        Assert.Contains("--demo refuses to start in the Production environment", error, StringComparison.Ordinal);
+        Assert.Contains("Demo__AllowProduction=true", error, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -146,6 +144,33 @@ public sealed partial class DemoModeTests(ITestOutputHelper output)
         {
             Assert.Contains(expected, refusal, StringComparison.Ordinal);
         }
+    }
+
+    // The command line itself: the built portal with `--demo`, as an operator would type it (it refuses before listening).
+    private async Task<(int ExitCode, string Error)> RunPortalAsync(Dictionary<string, string> environment)
+    {
+        var dataDirectory = Path.Combine(Path.GetTempPath(), "harborportal-tests", Guid.NewGuid().ToString("n"));
+        var binaries = Path.Combine(RepositoryPaths.Root, "src", "HarborPortal", "bin", RepositoryPaths.Configuration, "net10.0");
+        var start = new System.Diagnostics.ProcessStartInfo("dotnet", ["HarborPortal.dll", "--demo", "--urls", "http://127.0.0.1:0"])
+        {
+            WorkingDirectory = binaries,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            Environment = { ["Portal__DataDirectory"] = dataDirectory, ["DOTNET_ENVIRONMENT"] = null },
+        };
+        foreach (var (name, value) in environment)
+        {
+            start.Environment[name] = value;
+        }
+
+        using var process = System.Diagnostics.Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await process.WaitForExitAsync(timeout.Token);
+        output.WriteLine(await stdout + await stderr);
+        Assert.False(Directory.Exists(Path.Combine(dataDirectory, "demo")), "a refused demo created its data directory");
+        return (process.ExitCode, await stderr);
     }
 
     private static async Task<SyncRun> WaitForDemoSyncAsync(PortalApplication app)

@@ -69,13 +69,15 @@ public static class ScheduleRules
                 return ScheduleDefinition.Manual;
 
             case ScheduleKind.Hourly:
-                if (form.Minute is < 0 or > 59)
+                var minute = 0;
+                if (!string.IsNullOrWhiteSpace(form.Minute)
+                    && !(int.TryParse(form.Minute.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out minute) && minute is >= 0 and <= 59))
                 {
-                    errors.Add(Fields.Minute, "The minute past the hour is a number from 0 to 59.");
+                    errors.Add(Fields.Minute, $"\"{form.Minute.Trim()}\" is not a minute past the hour: give a number from 0 to 59.");
                     return null;
                 }
 
-                return new ScheduleDefinition(ScheduleKind.Hourly, form.Minute ?? 0, null, null, null);
+                return new ScheduleDefinition(ScheduleKind.Hourly, minute, null, null, null);
 
             case ScheduleKind.Daily:
                 return ParseTime(form.Time, errors) is { } daily ? new ScheduleDefinition(ScheduleKind.Daily, null, daily, null, null) : null;
@@ -196,8 +198,8 @@ public sealed class ScheduleForm
 {
     public ScheduleKind Kind { get; set; }
 
-    /// <summary>Hourly: minutes past the hour (0-59).</summary>
-    public int? Minute { get; set; }
+    /// <summary>Hourly: minutes past the hour (0-59; empty means 0). Text, so that whatever was typed comes back with its error.</summary>
+    public string? Minute { get; set; }
 
     /// <summary>Daily and weekly: HH:mm.</summary>
     public string? Time { get; set; }
@@ -211,7 +213,7 @@ public sealed class ScheduleForm
     public static ScheduleForm From(ScheduleDefinition definition) => new()
     {
         Kind = definition.Kind,
-        Minute = definition.Minute,
+        Minute = definition.Minute?.ToString(CultureInfo.InvariantCulture),
         Time = definition.TimeOfDay?.ToString("HH:mm", CultureInfo.InvariantCulture),
         Day = definition.Day,
         Cron = definition.Cron,

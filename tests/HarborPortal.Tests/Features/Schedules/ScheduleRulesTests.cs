@@ -10,12 +10,12 @@ public sealed class ScheduleRulesTests
     private static readonly DateTimeOffset Now = new(2026, 11, 22, 10, 15, 0, TimeSpan.Zero);
 
     [Theory]
-    [InlineData(ScheduleKind.Hourly, 0, null, null, null, "0 0 * * * ?", "Every hour, on the hour")]
-    [InlineData(ScheduleKind.Hourly, 20, null, null, null, "0 20 * * * ?", "Every hour at 20 minutes past")]
+    [InlineData(ScheduleKind.Hourly, "", null, null, null, "0 0 * * * ?", "Every hour, on the hour")]
+    [InlineData(ScheduleKind.Hourly, " 20 ", null, null, null, "0 20 * * * ?", "Every hour at 20 minutes past")]
     [InlineData(ScheduleKind.Daily, null, "02:30", null, null, "0 30 2 * * ?", "Daily at 02:30")]
     [InlineData(ScheduleKind.Weekly, null, "23:05", DayOfWeek.Friday, null, "0 5 23 ? * FRI", "Weekly on Fridays at 23:05")]
     [InlineData(ScheduleKind.Cron, null, null, null, " 0 0  6 ? * MON-FRI ", "0 0 6 ? * MON-FRI", "Cron 0 0 6 ? * MON-FRI")]
-    public void Each_Kind_Becomes_One_Quartz_Cron_Expression(ScheduleKind kind, int? minute, string? time, DayOfWeek? day, string? cron, string expected, string description)
+    public void Each_Kind_Becomes_One_Quartz_Cron_Expression(ScheduleKind kind, string? minute, string? time, DayOfWeek? day, string? cron, string expected, string description)
     {
         var errors = new ValidationErrors();
 
@@ -95,12 +95,13 @@ public sealed class ScheduleRulesTests
     }
 
     [Theory]
-    [InlineData(ScheduleKind.Hourly, 60, null, null, ScheduleRules.Fields.Minute, "from 0 to 59")]
+    [InlineData(ScheduleKind.Hourly, "60", null, null, ScheduleRules.Fields.Minute, "\"60\" is not a minute past the hour")]
+    [InlineData(ScheduleKind.Hourly, "-5", null, null, ScheduleRules.Fields.Minute, "from 0 to 59")]
     [InlineData(ScheduleKind.Daily, null, null, null, ScheduleRules.Fields.Time, "HH:mm")]
     [InlineData(ScheduleKind.Daily, null, "25:00", null, ScheduleRules.Fields.Time, "\"25:00\" is not a time of day")]
     [InlineData(ScheduleKind.Weekly, null, "02:00", null, ScheduleRules.Fields.Day, "day of the week")]
     [InlineData((ScheduleKind)(-1), null, null, null, ScheduleRules.Fields.Kind, "Choose how often")]
-    public void Missing_Or_Wrong_Fields_Are_Named(ScheduleKind kind, int? minute, string? time, DayOfWeek? day, string field, string expected)
+    public void Missing_Or_Wrong_Fields_Are_Named(ScheduleKind kind, string? minute, string? time, DayOfWeek? day, string field, string expected)
     {
         var errors = new ValidationErrors();
 

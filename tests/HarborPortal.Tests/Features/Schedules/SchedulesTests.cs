@@ -68,6 +68,19 @@ public sealed class SchedulesTests(ITestOutputHelper output) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_Minute_That_Is_Not_A_Number_Is_Refused_And_Kept()
+    {
+        var id = await CreateAsync(_admin, "harbor-prod", "S3cret-Value-1");
+
+        using var response = await PostScheduleAsync(id, new() { ["Form.Kind"] = "Hourly", ["Form.Minute"] = "half past" });
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var page = new AngleSharp.Html.Parser.HtmlParser().ParseDocument(await response.Content.ReadAsStringAsync());
+        Assert.Contains("half past", page.QuerySelector("[data-testid=schedule-errors]")!.TextContent, StringComparison.Ordinal);
+        Assert.Null(await TriggerAsync(id));
+    }
+
+    [Fact]
     public async Task A_Valid_Cron_Is_Saved_Audited_And_Shows_The_Next_Three_Fire_Times()
     {
         var id = await CreateAsync(_admin, "harbor-prod", "S3cret-Value-1");

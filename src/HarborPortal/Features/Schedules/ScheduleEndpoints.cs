@@ -57,7 +57,7 @@ public sealed record ScheduleRequest(string? Kind, int? Minute, string? Time, st
 {
     public ScheduleForm ToForm() => new()
     {
-        Kind = ParseEnum<ScheduleKind>(Kind) ?? (ScheduleKind)(-1),
+        Kind = ParseEnum<ScheduleKind>(Kind),
         Minute = Minute?.ToString(CultureInfo.InvariantCulture),
         Time = Time,
         Day = ParseEnum<DayOfWeek>(Day),

@@ -57,13 +57,13 @@ public static class ScheduleRules
     /// <summary>The definition the form describes, or null with the reasons in <paramref name="errors"/>.</summary>
     public static ScheduleDefinition? Validate(ScheduleForm form, TimeZoneInfo timeZone, DateTimeOffset now, ValidationErrors errors)
     {
-        if (!Enum.IsDefined(form.Kind))
+        if (form.Kind is not { } kind || !Enum.IsDefined(kind))
         {
             errors.Add(Fields.Kind, "Choose how often this connection syncs: manual only, hourly, daily, weekly or a cron expression.");
             return null;
         }
 
-        switch (form.Kind)
+        switch (kind)
         {
             case ScheduleKind.Manual:
                 return ScheduleDefinition.Manual;
@@ -196,7 +196,8 @@ public static class ScheduleRules
 /// <summary>The schedule form (page and API): which fields count depends on <see cref="Kind"/>.</summary>
 public sealed class ScheduleForm
 {
-    public ScheduleKind Kind { get; set; }
+    /// <summary>Null when nothing (or something unknown) was chosen: an error, never "manual" by default.</summary>
+    public ScheduleKind? Kind { get; set; }
 
     /// <summary>Hourly: minutes past the hour (0-59; empty means 0). Text, so that whatever was typed comes back with its error.</summary>
     public string? Minute { get; set; }

@@ -100,8 +100,9 @@ public sealed class ScheduleRulesTests
     [InlineData(ScheduleKind.Daily, null, null, null, ScheduleRules.Fields.Time, "HH:mm")]
     [InlineData(ScheduleKind.Daily, null, "25:00", null, ScheduleRules.Fields.Time, "\"25:00\" is not a time of day")]
     [InlineData(ScheduleKind.Weekly, null, "02:00", null, ScheduleRules.Fields.Day, "day of the week")]
+    [InlineData(null, null, null, null, ScheduleRules.Fields.Kind, "Choose how often")]
     [InlineData((ScheduleKind)(-1), null, null, null, ScheduleRules.Fields.Kind, "Choose how often")]
-    public void Missing_Or_Wrong_Fields_Are_Named(ScheduleKind kind, string? minute, string? time, DayOfWeek? day, string field, string expected)
+    public void Missing_Or_Wrong_Fields_Are_Named(ScheduleKind? kind, string? minute, string? time, DayOfWeek? day, string field, string expected)
     {
         var errors = new ValidationErrors();
 

@@ -81,6 +81,20 @@ public sealed class SchedulesTests(ITestOutputHelper output) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_Form_With_An_Unknown_Kind_Is_Refused_And_Leaves_The_Schedule_Alone()
+    {
+        var id = await CreateAsync(_admin, "harbor-prod", "S3cret-Value-1");
+        await PostScheduleAsync(id, new() { ["Form.Kind"] = "Hourly" });
+
+        using var response = await PostScheduleAsync(id, new() { ["Form.Kind"] = "Sometimes" });
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var page = new AngleSharp.Html.Parser.HtmlParser().ParseDocument(await response.Content.ReadAsStringAsync());
+        Assert.False(string.IsNullOrWhiteSpace(page.QuerySelector("[data-testid=schedule-errors]")!.TextContent));
+        Assert.Equal("0 0 * * * ?", Assert.IsAssignableFrom<ICronTrigger>(await TriggerAsync(id)).CronExpressionString);
+    }
+
+    [Fact]
     public async Task A_Valid_Cron_Is_Saved_Audited_And_Shows_The_Next_Three_Fire_Times()
     {
         var id = await CreateAsync(_admin, "harbor-prod", "S3cret-Value-1");

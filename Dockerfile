@@ -14,6 +14,8 @@ FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
 WORKDIR /src
 COPY Directory.Build.props Directory.Packages.props HarborPortal.sln ./
 COPY src/HarborPortal/HarborPortal.csproj src/HarborPortal/
+# The Harbor simulator ships for `--demo` (docs/decisions/ADR-003).
+COPY tests/HarborPortal.HarborSimulator/HarborPortal.HarborSimulator.csproj tests/HarborPortal.HarborSimulator/
 RUN dotnet restore src/HarborPortal/HarborPortal.csproj
 COPY . .
 COPY --from=assets /src/wwwroot/lib wwwroot/lib

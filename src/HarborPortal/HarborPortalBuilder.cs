@@ -6,10 +6,12 @@ using HarborPortal.Features.Api;
 using HarborPortal.Features.Audit;
 using HarborPortal.Features.Auth;
 using HarborPortal.Features.Connections;
+using HarborPortal.Features.Demo;
 using HarborPortal.Features.Jobs;
 using HarborPortal.Features.Locations;
 using HarborPortal.Features.Scanning;
 using HarborPortal.Features.Webhooks;
+using HarborPortal.Features.Schedules;
 using HarborPortal.Harbor;
 using HarborPortal.Web;
 using Microsoft.AspNetCore.Antiforgery;
@@ -24,6 +26,9 @@ public static class HarborPortalBuilder
 {
     public static WebApplicationBuilder AddHarborPortal(this WebApplicationBuilder builder)
     {
+        // `--demo`: first, because it moves the data directory that everything below reads.
+        builder.AddDemoMode();
+
         var services = builder.Services;
         services.AddOptions<PortalOptions>().BindConfiguration(PortalOptions.SectionName);
         services.AddSingleton(TimeProvider.System);
@@ -61,6 +66,9 @@ public static class HarborPortalBuilder
         services.AddScanning();
         services.AddHarborWebhooks();
         services.AddScanLocations();
+
+        // Sync schedules per connection: Quartz cron triggers, reconciled with their table at start.
+        services.AddSchedules();
 
         // Background jobs: Quartz with its store in the portal database.
         builder.AddPortalJobs();
@@ -124,6 +132,7 @@ public static class HarborPortalBuilder
         app.MapSyncEndpoints();
         app.MapHarborWebhooks();
         app.MapLocationsEndpoints();
+        app.MapScheduleEndpoints();
         app.MapRazorComponents<App>();
     }
 

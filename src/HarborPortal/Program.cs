@@ -1,5 +1,6 @@
 using HarborPortal;
 using HarborPortal.Features.AdminCli;
+using HarborPortal.Features.Demo;
 using HarborPortal.Web;
 
 // `HarborPortal healthcheck`: the container's probe, answered before anything else starts.
@@ -8,8 +9,18 @@ if (HealthProbe.IsHealthCheckCommand(args))
     return await HealthProbe.RunAsync(args);
 }
 
-var builder = WebApplication.CreateBuilder(args);
-builder.AddHarborPortal();
+// `--demo` becomes configuration here, so that tests can start the demo through the same path (Demo:Enabled=true).
+var builder = WebApplication.CreateBuilder(DemoMode.ReadSwitch(args));
+try
+{
+    builder.AddHarborPortal();
+}
+catch (DemoModeRefusedException refused)
+{
+    // A refused `--demo` is a wrong command line, not a crash: say why and exit 2, as `admin …` does.
+    await Console.Error.WriteLineAsync(refused.Message);
+    return 2;
+}
 
 var app = builder.Build();
 

@@ -5,6 +5,7 @@ using HarborPortal.Features.Findings;
 using HarborPortal.Features.Locations;
 using HarborPortal.Features.Scanning;
 using HarborPortal.Features.Webhooks;
+using HarborPortal.Features.Schedules;
 using Microsoft.EntityFrameworkCore;
 
 namespace HarborPortal.Data;
@@ -40,6 +41,7 @@ public abstract class PortalDbContext(DbContextOptions options) : DbContext(opti
     public DbSet<ConnectionLocations> ConnectionLocations => Set<ConnectionLocations>();
 
     public DbSet<ConnectionWebhook> ConnectionWebhooks => Set<ConnectionWebhook>();
+    public DbSet<SyncSchedule> SyncSchedules => Set<SyncSchedule>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {

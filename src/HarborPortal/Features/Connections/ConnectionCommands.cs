@@ -13,7 +13,7 @@ namespace HarborPortal.Features.Connections;
 /// </summary>
 public sealed class ConnectionCommands(
     PortalDbContext db, ConnectionSecrets secrets, OutboundAllowList allowList, AuditLog audit, TimeProvider time,
-    ConnectionVerifier verifier, IOptions<ConnectionsOptions> options)
+    ConnectionVerifier verifier, IOptions<ConnectionsOptions> options, Schedules.ConnectionSchedules schedules)
 {
     public async Task<ConnectionResult> CreateAsync(ConnectionForm form, ClaimsPrincipal user, CancellationToken cancellationToken)
     {
@@ -118,6 +118,7 @@ public sealed class ConnectionCommands(
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         await verifier.ForgetAsync(id, cancellationToken);
+        await schedules.ForgetAsync(id, cancellationToken);
         await WriteAuditAsync("connection.delete", user, connection, $"findings={findings.ToString().ToLowerInvariant()} ({purged} purged); url={connection.BaseUrl}", cancellationToken);
         return connection;
     }

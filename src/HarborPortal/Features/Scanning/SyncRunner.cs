@@ -55,7 +55,7 @@ public sealed partial class SyncRunner(
         // SyncRequests no longer merges into it (its update is conditional on Pending), so this read is complete.
         await db.Entry(run).ReloadAsync(cancellationToken);
 
-        var progress = new SyncProgress();
+        var progress = new SyncCounters();
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var status = SyncRunStatus.Cancelled;
         try
@@ -79,7 +79,7 @@ public sealed partial class SyncRunner(
         await FinishAsync(connection, run, progress, status);
     }
 
-    private async Task FinishAsync(HarborConnection connection, SyncRun run, SyncProgress progress, SyncRunStatus status)
+    private async Task FinishAsync(HarborConnection connection, SyncRun run, SyncCounters progress, SyncRunStatus status)
     {
         progress.CopyTo(run);
         run.Status = status;
@@ -94,7 +94,7 @@ public sealed partial class SyncRunner(
         Log.Finished(logger, connection.Name, run.Id, run.Status, run.ArtifactsSeen, run.ReportsFetched, run.FindingsNew, run.FindingsResolved, run.ErrorCount);
     }
 
-    private async Task<SyncRunStatus> SyncAsync(HarborConnection connection, SyncRun run, SyncProgress progress, CancellationTokenSource stop)
+    private async Task<SyncRunStatus> SyncAsync(HarborConnection connection, SyncRun run, SyncCounters progress, CancellationTokenSource stop)
     {
         HarborConnectionSettings settings;
         try
@@ -187,7 +187,7 @@ public sealed partial class SyncRunner(
     }
 
     // The one writer: batches outcomes, commits each batch, persists progress about once a second and notices Cancel there.
-    private async Task WriteAsync(SyncRun run, SyncWriter writer, ChannelReader<ArtifactOutcome> outcomes, SyncProgress progress, CancellationTokenSource stop)
+    private async Task WriteAsync(SyncRun run, SyncWriter writer, ChannelReader<ArtifactOutcome> outcomes, SyncCounters progress, CancellationTokenSource stop)
     {
         var batch = new List<ArtifactOutcome>();
         var findings = 0;
@@ -260,7 +260,7 @@ public sealed partial class SyncRunner(
     }
 
     // One small UPDATE that pages poll; it also reads back whether someone asked to cancel.
-    private async Task WriteProgressAsync(SyncRun run, SyncProgress progress, CancellationTokenSource stop)
+    private async Task WriteProgressAsync(SyncRun run, SyncCounters progress, CancellationTokenSource stop)
     {
         progress.CopyTo(run);
         await using var command = db.Database.GetDbConnection().CreateCommand();
@@ -615,7 +615,7 @@ public sealed partial class SyncRunner(
 
     private sealed class SyncContext(
         HarborConnection connection, HarborConnectionSettings settings, IReadOnlyList<ArtifactRef>? targets, ScanLocations locations,
-        Dictionary<ArtifactKey, ScannedArtifact> known, SyncProgress progress)
+        Dictionary<ArtifactKey, ScannedArtifact> known, SyncCounters progress)
     {
         private int _scanRequestsRefused;
 
@@ -630,7 +630,7 @@ public sealed partial class SyncRunner(
         /// <summary>What the previous runs stored; read-only while the run goes on (the writer never changes it).</summary>
         public Dictionary<ArtifactKey, ScannedArtifact> Known { get; } = known;
 
-        public SyncProgress Progress { get; } = progress;
+        public SyncCounters Progress { get; } = progress;
 
         public bool ScanRequestsRefused => Volatile.Read(ref _scanRequestsRefused) == 1;
 

@@ -145,8 +145,9 @@ public sealed class ConnectionApiTests(ITestOutputHelper output) : IAsyncLifetim
             .Where(e => e.RoutePattern.RawText?.StartsWith(ConnectionEndpoints.ApiPath, StringComparison.Ordinal) == true)
             .ToList();
 
-        // CRUD (5), rotate, verify, the latest verification, sync (Features/Scanning) and GET/PUT locations (Features/Locations).
-        Assert.Equal(11, endpoints.Count);
+        // CRUD (5), rotate, verify, the latest verification, sync (Features/Scanning), GET/PUT locations (Features/Locations)
+        // and the schedule's GET/PUT (Features/Schedules).
+        Assert.Equal(13, endpoints.Count);
         Assert.All(endpoints, e => Assert.Contains(e.Metadata.GetOrderedMetadata<IAuthorizeData>(), a => a.Policy == PortalPolicies.Admin));
         await Task.CompletedTask;
     }

@@ -5,7 +5,7 @@ namespace HarborPortal.Features.Scanning;
 /// lock), and copied into <see cref="SyncRun"/> when the writer persists progress. Findings counts are added only
 /// after their batch has committed, so what a page reads is what the database holds.
 /// </summary>
-public sealed class SyncProgress
+public sealed class SyncCounters
 {
     private readonly Lock _gate = new();
     private readonly List<string> _errors = [];

@@ -11,7 +11,7 @@ namespace HarborPortal.Features.Scanning;
 /// different connections sync side by side. Each trigger carries the run's id.
 /// </summary>
 [DisallowConcurrentExecution]
-public sealed class SyncJob(SyncRunner runner) : IJob
+public sealed class SyncJob(SyncRunner runner, SyncRequests requests) : IJob
 {
     public const string ConnectionIdKey = "connectionId";
     public const string RunIdKey = "runId";
@@ -22,8 +22,15 @@ public sealed class SyncJob(SyncRunner runner) : IJob
     {
         var data = context.MergedJobDataMap;
         var connectionId = long.Parse(data.GetString(ConnectionIdKey) ?? throw new InvalidOperationException("A sync trigger carries no connection id."), CultureInfo.InvariantCulture);
-        var runId = long.Parse(data.GetString(RunIdKey) ?? throw new InvalidOperationException("A sync trigger carries no run id."), CultureInfo.InvariantCulture);
-        await runner.RunAsync(connectionId, runId, cancellationToken);
+        if (data.GetString(RunIdKey) is not { } runId)
+        {
+            // "Run now" on the Jobs page fires the job without a run: record one as a manual request, which queues its own
+            // trigger (this job cannot overlap itself, so that run starts as soon as this execution returns).
+            await requests.StartAsync(connectionId, "jobs page", cancellationToken);
+            return;
+        }
+
+        await runner.RunAsync(connectionId, long.Parse(runId, CultureInfo.InvariantCulture), cancellationToken);
     }
 }
 
@@ -141,6 +148,7 @@ public sealed class SyncRequests(PortalDbContext db, ISchedulerFactory scheduler
         var job = JobBuilder.Create<SyncJob>()
             .WithIdentity(key)
             .WithDescription($"Syncs findings of connection {connectionId} from Harbor.")
+            .UsingJobData(SyncJob.ConnectionIdKey, connectionId)
             .StoreDurably()
             // After a crash the interrupted run is fired again; the runner starts it over.
             .RequestRecovery()

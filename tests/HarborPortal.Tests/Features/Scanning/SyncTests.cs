@@ -5,7 +5,9 @@ using HarborPortal.Features.Findings;
 using HarborPortal.Features.Scanning;
 using HarborPortal.Tests.Features.Auth;
 using HarborPortal.Tests.Features.Connections;
+using HarborPortal.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using Xunit.Abstractions;
 using static HarborPortal.Tests.Features.Scanning.SyncHarness;
 
@@ -259,5 +261,33 @@ public sealed class SyncTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.Contains("data-testid=\"sync-started\"", page, StringComparison.Ordinal);
         await using var db = _harness.App.CreateDbContext();
         Assert.True(await db.SyncRuns.AnyAsync(r => r.ConnectionId == _harness.ConnectionId && r.RequestedBy == "alice"));
+    }
+    [Fact]
+    public async Task Run_Now_On_The_Jobs_Page_Records_A_Run_For_The_Connections_Sync_Job()
+    {
+        // The job exists once a first sync was requested; Run now fires it without a run of its own.
+        long firstRunId;
+        using (var scope = _harness.App.Services.CreateScope())
+        {
+            firstRunId = (await scope.ServiceProvider.GetRequiredService<SyncRequests>().StartAsync(_harness.ConnectionId, "test", CancellationToken.None))!.RunId;
+        }
+
+        await _harness.WaitForRunAsync(firstRunId, r => !r.IsActive);
+        using var admin = _harness.App.CreateClientWithCookies();
+        await _harness.App.SignInAsAsync(admin, "alice", PortalRoles.Admin);
+        var key = SyncJob.KeyFor(_harness.ConnectionId);
+
+        var token = await PortalApplication.GetAntiforgeryTokenAsync(admin, "/admin/jobs");
+        using var posted = await admin.PostAsync("/admin/jobs/run", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["__RequestVerificationToken"] = token,
+            ["group"] = key.Group,
+            ["name"] = key.Name,
+        }));
+
+        Assert.Equal(HttpStatusCode.Redirect, posted.StatusCode);
+        var run = await _harness.WaitForRunAsync(firstRunId + 1, r => !r.IsActive);
+        Assert.Equal(SyncRunStatus.Succeeded, run.Status);
+        Assert.Equal("jobs page", run.RequestedBy);
     }
 }

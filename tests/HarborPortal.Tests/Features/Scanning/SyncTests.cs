@@ -286,7 +286,18 @@ public sealed class SyncTests(ITestOutputHelper output) : IAsyncLifetime
         }));
 
         Assert.Equal(HttpStatusCode.Redirect, posted.StatusCode);
-        var run = await _harness.WaitForRunAsync(firstRunId + 1, r => !r.IsActive);
+        // The job records its run on the scheduler's thread, after the redirect.
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        long? recorded = null;
+        while (recorded is null && DateTime.UtcNow < deadline)
+        {
+            await using var db = _harness.App.CreateDbContext();
+            recorded = await db.SyncRuns.Where(r => r.Id > firstRunId).Select(r => (long?)r.Id).FirstOrDefaultAsync();
+            await Task.Delay(100);
+        }
+
+        Assert.NotNull(recorded);
+        var run = await _harness.WaitForRunAsync(recorded.Value, r => !r.IsActive);
         Assert.Equal(SyncRunStatus.Succeeded, run.Status);
         Assert.Equal("jobs page", run.RequestedBy);
     }

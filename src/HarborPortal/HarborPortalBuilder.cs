@@ -6,6 +6,7 @@ using HarborPortal.Features.Api;
 using HarborPortal.Features.Audit;
 using HarborPortal.Features.Auth;
 using HarborPortal.Features.Connections;
+using HarborPortal.Features.Findings;
 using HarborPortal.Features.Jobs;
 using HarborPortal.Features.Scanning;
 using HarborPortal.Harbor;
@@ -57,6 +58,9 @@ public static class HarborPortalBuilder
 
         // The sync engine: Harbor's vulnerability reports become findings, one run at a time per connection.
         services.AddScanning();
+
+        // The findings queue: filters, facets, groups and type-ahead over a million findings; explained priority.
+        services.AddFindings();
 
         // Background jobs: Quartz with its store in the portal database.
         builder.AddPortalJobs();

@@ -4,6 +4,7 @@ using HarborPortal.Features.Connections;
 using HarborPortal.Features.Findings;
 using HarborPortal.Features.Locations;
 using HarborPortal.Features.Scanning;
+using HarborPortal.Features.Teams;
 using Microsoft.EntityFrameworkCore;
 
 namespace HarborPortal.Data;
@@ -35,6 +36,14 @@ public abstract class PortalDbContext(DbContextOptions options) : DbContext(opti
     public DbSet<SyncRun> SyncRuns => Set<SyncRun>();
 
     public DbSet<ConnectionLocations> ConnectionLocations => Set<ConnectionLocations>();
+
+    public DbSet<FindingCount> FindingCounts => Set<FindingCount>();
+
+    public DbSet<FindingTerm> FindingTerms => Set<FindingTerm>();
+
+    public DbSet<Team> Teams => Set<Team>();
+
+    public DbSet<TeamProject> TeamProjects => Set<TeamProject>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {

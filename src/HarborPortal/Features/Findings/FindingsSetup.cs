@@ -1,0 +1,11 @@
+namespace HarborPortal.Features.Findings;
+
+public static class FindingsSetup
+{
+    /// <summary>The findings queue's reads (pages, facets, groups, type-ahead), per request.</summary>
+    public static IServiceCollection AddFindings(this IServiceCollection services)
+    {
+        services.AddScoped<FindingQueue>();
+        return services;
+    }
+}

@@ -311,13 +311,13 @@ public sealed class QueueBenchmark : IBenchmarkCommand
                 parameters["ScannerVersion"].Value = (object?)finding.ScannerVersion ?? DBNull.Value;
                 parameters["Status"].Value = (int)finding.Status;
                 parameters["ResolvedReason"].Value = (object?)finding.ResolvedReason ?? DBNull.Value;
-                parameters["FirstSeenAt"].Value = FindingSql.Stored(finding.FirstSeenAt);
-                parameters["LastSeenAt"].Value = FindingSql.Stored(finding.LastSeenAt);
-                parameters["ResolvedAt"].Value = finding.ResolvedAt is { } resolved ? FindingSql.Stored(resolved) : DBNull.Value;
+                parameters["FirstSeenAt"].Value = StoredDates.ToStored(finding.FirstSeenAt);
+                parameters["LastSeenAt"].Value = StoredDates.ToStored(finding.LastSeenAt);
+                parameters["ResolvedAt"].Value = finding.ResolvedAt is { } resolved ? StoredDates.ToStored(resolved) : DBNull.Value;
                 parameters["ReopenCount"].Value = 0;
                 parameters["Priority"].Value = (int)finding.Priority;
                 parameters["ProjectIsPublic"].Value = finding.ProjectIsPublic is { } isPublic ? isPublic : DBNull.Value;
-                parameters["ImagePushedAt"].Value = finding.ImagePushedAt is { } pushed ? FindingSql.Stored(pushed) : DBNull.Value;
+                parameters["ImagePushedAt"].Value = finding.ImagePushedAt is { } pushed ? StoredDates.ToStored(pushed) : DBNull.Value;
                 await command.ExecuteNonQueryAsync(cancellationToken);
             }
 
@@ -451,7 +451,8 @@ internal sealed class SyntheticFindings
         var project = repository.Split('/')[0];
         var connection = 1 + _projectIndex[project] % Connections;
         var digest = $"sha256:{(uint)(image * 2654435761):x8}{image:x8}{new string('0', 48)}";
-        var vulnerability = Vulnerabilities[Math.Min(Array.BinarySearch(_vulnerabilityWeights, random.NextDouble()) is var i and < 0 ? ~i : i, Vulnerabilities.Count - 1)];
+        var slot = Array.BinarySearch(_vulnerabilityWeights, random.NextDouble());
+        var vulnerability = Vulnerabilities[Math.Min(slot < 0 ? ~slot : slot, Vulnerabilities.Count - 1)];
         var firstSeen = _now.AddMinutes(-random.Next(0, 730 * 24 * 60));
         var resolved = random.Next(5) == 0;
         var lastSeen = resolved ? firstSeen.AddMinutes(random.Next(0, (int)Math.Max(1, (_now - firstSeen).TotalMinutes / 2))) : _now.AddMinutes(-random.Next(0, 24 * 60));

@@ -79,20 +79,21 @@ public sealed class FindingQueue(PortalDbContext db)
         else
         {
             // One ordered run per value of the seeking filter (one run when walking the sort order), each split at the cursor.
-            var runs = plan.Kind == PlanKind.Seek ? plan.Term!.PerValueConditions! : [""];
+            var runs = plan.Ordered!.Runs;
             var others = FindingSql.Where(sql.Terms.Where(t => plan.Kind != PlanKind.Seek || t != plan.Term));
             var branches = new List<string>();
             foreach (var run in runs)
             {
                 var where = run.Length == 0 ? others : $"{run} AND {others}";
+                var index = plan.Ordered.Index;
                 if (position is { } p)
                 {
-                    branches.Add($"SELECT * FROM (SELECT f.* FROM \"Findings\" AS f INDEXED BY {plan.Index} WHERE {where} AND {sortColumn} = {p.Value} AND \"Id\" {beyond} {p.Id} {order} LIMIT {take})");
-                    branches.Add($"SELECT * FROM (SELECT f.* FROM \"Findings\" AS f INDEXED BY {plan.Index} WHERE {where} AND {sortColumn} {beyond} {p.Value} {order} LIMIT {take})");
+                    branches.Add($"SELECT * FROM (SELECT f.* FROM \"Findings\" AS f INDEXED BY {index} WHERE {where} AND {sortColumn} = {p.Value} AND \"Id\" {beyond} {p.Id} {order} LIMIT {take})");
+                    branches.Add($"SELECT * FROM (SELECT f.* FROM \"Findings\" AS f INDEXED BY {index} WHERE {where} AND {sortColumn} {beyond} {p.Value} {order} LIMIT {take})");
                 }
                 else
                 {
-                    branches.Add($"SELECT * FROM (SELECT f.* FROM \"Findings\" AS f INDEXED BY {plan.Index} WHERE {where} {order} LIMIT {take})");
+                    branches.Add($"SELECT * FROM (SELECT f.* FROM \"Findings\" AS f INDEXED BY {index} WHERE {where} {order} LIMIT {take})");
                 }
             }
 
@@ -194,25 +195,52 @@ public sealed class FindingQueue(PortalDbContext db)
     /// <summary>One row per vulnerability: its worst priority among the filtered findings and how many images it is in.</summary>
     public async Task<GroupPage<VulnerabilityGroup>> VulnerabilitiesAsync(FindingFilter filter, FindingScope scope, string? after, int limit = DefaultPageSize, CancellationToken cancellationToken = default)
     {
-        var (aggregate, _) = GroupSort(filter.Sort);
-        var page = await GroupsAsync(filter, scope, after, limit, "\"VulnerabilityId\"", aggregate,
-            $"\"VulnerabilityId\", min(\"Title\"), max(\"Severity\"), max(\"Priority\"), max(\"CvssScore\"), count(DISTINCT \"Digest\"), count(*), min(\"FirstSeenAt\"), {aggregate}",
-            reader => new VulnerabilityGroup(reader.GetString(0), reader.GetString(1), (Severity)reader.GetInt32(2), (Severity)reader.GetInt32(3),
+        var (keys, next) = await GroupKeysAsync(filter, scope, after, limit, ["VulnerabilityId"], "IX_Findings_VulnerabilityId_Priority", cancellationToken);
+        if (keys.Count == 0)
+        {
+            return new GroupPage<VulnerabilityGroup>([], null);
+        }
+
+        var sql = new FindingSql(filter, scope);
+        var ids = string.Join(", ", keys.Select(k => sql.Parameter(k[0])));
+        var groups = new Dictionary<string, VulnerabilityGroup>(StringComparer.Ordinal);
+        await ReadAsync(
+            "SELECT \"VulnerabilityId\", min(\"Title\"), max(\"Severity\"), max(\"Priority\"), max(\"CvssScore\"), count(DISTINCT \"Digest\"), count(*), min(\"FirstSeenAt\") "
+            + $"FROM \"Findings\" INDEXED BY IX_Findings_VulnerabilityId_Priority WHERE \"VulnerabilityId\" IN ({ids}) AND {FindingSql.Where(sql.Terms)} GROUP BY \"VulnerabilityId\"",
+            sql.Parameters,
+            reader => groups[reader.GetString(0)] = new VulnerabilityGroup(reader.GetString(0), reader.GetString(1), (Severity)reader.GetInt32(2), (Severity)reader.GetInt32(3),
                 reader.IsDBNull(4) ? null : reader.GetDouble(4), reader.GetInt64(5), reader.GetInt64(6), FindingSql.FromStored(reader.GetInt64(7))),
-            g => g.VulnerabilityId, cancellationToken);
-        return page;
+            cancellationToken);
+        return new GroupPage<VulnerabilityGroup>([.. keys.Select(k => groups[k[0]])], next);
     }
 
     /// <summary>One row per image (repository@digest): its worst priority and how many vulnerabilities it has.</summary>
     public async Task<GroupPage<ImageGroup>> ImagesAsync(FindingFilter filter, FindingScope scope, string? after, int limit = DefaultPageSize, CancellationToken cancellationToken = default)
     {
-        var (aggregate, _) = GroupSort(filter.Sort);
-        const string key = "(\"ConnectionId\" || '|' || \"RepositoryName\" || '@' || \"Digest\")";
-        return await GroupsAsync(filter, scope, after, limit, key, aggregate,
-            $"\"ConnectionId\", min(\"ProjectName\"), \"RepositoryName\", \"Digest\", max(\"Tags\"), max(\"Priority\"), count(DISTINCT \"VulnerabilityId\"), count(*), max(\"LastSeenAt\"), {aggregate}, {key}",
-            reader => new ImageGroup(reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4),
-                (Severity)reader.GetInt32(5), reader.GetInt64(6), reader.GetInt64(7), FindingSql.FromStored(reader.GetInt64(8))),
-            g => $"{g.ConnectionId}|{g.RepositoryName}@{g.Digest}", cancellationToken, groupBy: "\"ConnectionId\", \"RepositoryName\", \"Digest\"");
+        var (keys, next) = await GroupKeysAsync(filter, scope, after, limit, ["ConnectionId", "RepositoryName", "Digest"], "IX_Findings_ConnectionId_RepositoryName_Digest", cancellationToken);
+        if (keys.Count == 0)
+        {
+            return new GroupPage<ImageGroup>([], null);
+        }
+
+        var sql = new FindingSql(filter, scope);
+        var images = string.Join(", ", keys.Select(k => $"({sql.Parameter(long.Parse(k[0], CultureInfo.InvariantCulture))}, {sql.Parameter(k[1])}, {sql.Parameter(k[2])})"));
+        var groups = new Dictionary<string, ImageGroup>(StringComparer.Ordinal);
+        await ReadAsync(
+            "SELECT \"ConnectionId\", min(\"ProjectName\"), \"RepositoryName\", \"Digest\", max(\"Tags\"), max(\"Priority\"), count(DISTINCT \"VulnerabilityId\"), count(*), max(\"LastSeenAt\") "
+            + $"FROM \"Findings\" INDEXED BY IX_Findings_ConnectionId_RepositoryName_Digest WHERE (\"ConnectionId\", \"RepositoryName\", \"Digest\") IN (VALUES {images}) AND {FindingSql.Where(sql.Terms)} "
+            + "GROUP BY \"ConnectionId\", \"RepositoryName\", \"Digest\"",
+            sql.Parameters,
+            reader =>
+            {
+                var group = new ImageGroup(reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4),
+                    (Severity)reader.GetInt32(5), reader.GetInt64(6), reader.GetInt64(7), FindingSql.FromStored(reader.GetInt64(8)));
+                groups[ImageKey(group.ConnectionId.ToString(CultureInfo.InvariantCulture), group.RepositoryName, group.Digest)] = group;
+            },
+            cancellationToken);
+        return new GroupPage<ImageGroup>([.. keys.Select(k => groups[ImageKey(k[0], k[1], k[2])])], next);
+
+        static string ImageKey(string connection, string repository, string digest) => $"{connection}|{repository}@{digest}";
     }
 
     /// <summary>
@@ -262,52 +290,64 @@ public sealed class FindingQueue(PortalDbContext db)
         return values;
     }
 
-    private static (string Aggregate, bool Unused) GroupSort(FindingSortKey key) => key switch
+    private static string GroupAggregate(FindingSortKey key) => key switch
     {
-        FindingSortKey.Priority => ("max(\"Priority\")", false),
-        FindingSortKey.Severity => ("max(\"Severity\")", false),
-        FindingSortKey.Cvss => ("max(\"CvssRank\")", false),
-        FindingSortKey.FirstSeen => ("min(\"FirstSeenAt\")", false),
-        FindingSortKey.LastSeen => ("max(\"LastSeenAt\")", false),
+        FindingSortKey.Priority => "max(\"Priority\")",
+        FindingSortKey.Severity => "max(\"Severity\")",
+        FindingSortKey.Cvss => "max(\"CvssRank\")",
+        FindingSortKey.FirstSeen => "min(\"FirstSeenAt\")",
+        FindingSortKey.LastSeen => "max(\"LastSeenAt\")",
         _ => throw new ArgumentOutOfRangeException(nameof(key)),
     };
 
-    // Groups are ordered by an aggregate of the sort key, ties broken by the group's key; the cursor holds both.
-    private async Task<GroupPage<T>> GroupsAsync<T>(
-        FindingFilter filter, FindingScope scope, string? after, int limit, string key, string aggregate, string columns,
-        Func<DbDataReader, T> read, Func<T, string> keyOf, CancellationToken cancellationToken, string? groupBy = null)
+    /// <summary>
+    /// The keys of one page of groups, ordered by an aggregate of the sort key with the group's key as tie-break (both in the
+    /// cursor). Only the key and the aggregate are computed over the whole filtered set — through the grouping's own
+    /// index, or the index of a filter that matches few rows — and the page's details are read afterwards for its keys.
+    /// </summary>
+    private async Task<(List<string[]> Keys, string? Next)> GroupKeysAsync(
+        FindingFilter filter, FindingScope scope, string? after, int limit, string[] keyColumns, string groupIndex, CancellationToken cancellationToken)
     {
         limit = Math.Clamp(limit, 1, MaxPageSize);
         var view = FindingCursor.ViewOf(filter);
         var cursor = after is null ? null : FindingCursor.Decode(after, view) ?? throw new InvalidCursorException();
         var sql = new FindingSql(filter, scope);
+        var aggregate = GroupAggregate(filter.Sort);
         var direction = filter.Ascending ? "ASC" : "DESC";
         var beyond = filter.Ascending ? ">" : "<";
+        var key = string.Join(", ", keyColumns.Select(c => $"\"{c}\""));
         var having = "";
         if (cursor is not null)
         {
-            var value = sql.Parameter(ParseSortValue(filter.Sort, cursor.Value));
-            having = $" HAVING ({aggregate}, {key}) {beyond} ({value}, {sql.Parameter(cursor.Key)})";
+            var parts = cursor.Key.Split('\n');
+            if (parts.Length != keyColumns.Length)
+            {
+                throw new InvalidCursorException();
+            }
+
+            var keyValues = parts.Select((part, i) => keyColumns[i] == "ConnectionId" ? sql.Parameter(ParseId(part)) : sql.Parameter(part));
+            having = $" HAVING ({aggregate}, {key}) {beyond} ({sql.Parameter(ParseSortValue(filter.Sort, cursor.Value))}, {string.Join(", ", keyValues)})";
         }
 
-        var text = $"SELECT {columns}, {aggregate} FROM \"Findings\" WHERE {FindingSql.Where(sql.Terms)} GROUP BY {groupBy ?? key}{having} "
-            + $"ORDER BY {aggregate} {direction}, {key} {direction} LIMIT {limit + 1}";
-        var items = new List<T>();
+        var plan = await ChoosePlanAsync(sql, filter.Sort, cancellationToken);
+        var index = plan.Kind == PlanKind.FewRows ? plan.Index : groupIndex;
+        var text = $"SELECT {key}, {aggregate} FROM \"Findings\" INDEXED BY {index} WHERE {FindingSql.Where(sql.Terms)} GROUP BY {key}{having} "
+            + $"ORDER BY {aggregate} {direction}, {string.Join(", ", keyColumns.Select(c => $"\"{c}\" {direction}"))} LIMIT {limit + 1}";
+        var keys = new List<string[]>();
         var sortValues = new List<string>();
         await ReadAsync(text, sql.Parameters, reader =>
         {
-            items.Add(read(reader));
-            var sortValue = reader.GetValue(reader.FieldCount - 1);
-            sortValues.Add(Convert.ToString(sortValue, CultureInfo.InvariantCulture) ?? "0");
+            keys.Add([.. keyColumns.Select((_, i) => Convert.ToString(reader.GetValue(i), CultureInfo.InvariantCulture) ?? "")]);
+            sortValues.Add(Convert.ToString(reader.GetValue(keyColumns.Length), CultureInfo.InvariantCulture) ?? "0");
         }, cancellationToken);
 
-        if (items.Count <= limit)
+        if (keys.Count <= limit)
         {
-            return new GroupPage<T>(items, null);
+            return (keys, null);
         }
 
-        items.RemoveAt(limit);
-        return new GroupPage<T>(items, new FindingCursor(view, sortValues[limit - 1], keyOf(items[^1])).Encode());
+        keys.RemoveAt(limit);
+        return (keys, new FindingCursor(view, sortValues[limit - 1], string.Join('\n', keys[^1])).Encode());
     }
 
     private async Task<Plan> ChoosePlanAsync(FindingSql sql, FindingSortKey sort, CancellationToken cancellationToken)
@@ -328,15 +368,15 @@ public sealed class FindingQueue(PortalDbContext db)
 
         if (fewest is not null && fewestCount < FewRows)
         {
-            return new Plan(PlanKind.FewRows, fewest.Index!, fewest);
+            return new Plan(PlanKind.FewRows, fewest.Index!, fewest, null);
         }
 
-        if (sql.Terms.FirstOrDefault(t => t.OrderedIndexes?.ContainsKey(sort) == true && t.PerValueConditions is not null) is { } seeking)
+        if (sql.Terms.FirstOrDefault(t => t.OrderedIndexes?.ContainsKey(sort) == true) is { } seeking)
         {
-            return new Plan(PlanKind.Seek, seeking.OrderedIndexes![sort], seeking);
+            return new Plan(PlanKind.Seek, null, seeking, seeking.OrderedIndexes![sort]);
         }
 
-        return new Plan(PlanKind.Walk, FindingSql.SortIndex(sort), null);
+        return new Plan(PlanKind.Walk, null, null, FindingSql.SortIndex(sort));
     }
 
     private async Task ReadAsync(string text, IReadOnlyList<SqliteParameter> parameters, Action<DbDataReader> row, CancellationToken cancellationToken)
@@ -410,7 +450,7 @@ public sealed class FindingQueue(PortalDbContext db)
         Walk,
     }
 
-    private sealed record Plan(PlanKind Kind, string Index, FilterTerm? Term);
+    private sealed record Plan(PlanKind Kind, string? Index, FilterTerm? Term, OrderedIndex? Ordered);
 
     private sealed record CountCell(long ConnectionId, string ProjectName, string SourceTool, Severity Severity, Severity Priority, FindingStatus Status, bool FixAvailable, long Count);
 }

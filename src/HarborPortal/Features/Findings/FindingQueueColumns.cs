@@ -38,26 +38,26 @@ internal sealed class FindingQueueConfiguration : IEntityTypeConfiguration<Findi
         builder.Property(f => f.CvssRank).HasComputedColumnSql("coalesce(\"CvssScore\", -1)", stored: false);
 
         // Sort orders for pages with no filter, or with a filter that matches so many rows that walking the sort order
-        // finds 50 of them sooner than sorting them all (FindingQueue picks the plan). Severity's is IX_Findings_Severity.
+        // finds 50 of them sooner than sorting them all (FindingQueue picks the plan). Severity's is IX_Findings_Severity;
+        // "last seen" is (Status, LastSeenAt) read as one run per status.
         builder.HasIndex(f => f.Priority);
         builder.HasIndex(f => f.CvssRank);
         builder.HasIndex(f => f.FirstSeenAt);
-        builder.HasIndex(f => f.LastSeenAt);
 
         // Severity, priority and CVSS move together: walking one order for a value of another would cross most of the
-        // table before reaching, say, the low-severity rows. These pairs seek straight to the filtered value.
-        builder.HasIndex(f => new { f.Severity, f.Priority });
-        builder.HasIndex(f => new { f.Severity, f.CvssRank });
+        // table before reaching, say, the low-severity rows. These seek straight to the filtered value; (Priority,
+        // Severity) serves both "severity X by priority" and "priority X by severity", read as one run per value.
         builder.HasIndex(f => new { f.Priority, f.Severity });
+        builder.HasIndex(f => new { f.Severity, f.CvssRank });
         builder.HasIndex(f => new { f.Priority, f.CvssRank });
 
         // Resolved findings are the old ones: walking "last seen" from the newest would cross every open one first.
         builder.HasIndex(f => new { f.Status, f.LastSeenAt });
 
-        // Equality filters that can be selective (one project, one repository, one CVE, one package, a rare source
-        // tool): seek the value, then the default order (priority) is already there.
+        // Equality filters that can be selective (one project or a developer's projects, one CVE, the package names a
+        // text search found, a rare source tool): seek the values, the default order (priority) already in place.
+        // A repository uses the sync's (ConnectionId, RepositoryName, Digest).
         builder.HasIndex(f => new { f.ProjectName, f.Priority });
-        builder.HasIndex(f => new { f.RepositoryName, f.Priority });
         builder.HasIndex(f => new { f.VulnerabilityId, f.Priority });
         builder.HasIndex(f => new { f.PackageName, f.Priority });
         builder.HasIndex(f => new { f.SourceTool, f.Priority });

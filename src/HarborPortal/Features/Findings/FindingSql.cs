@@ -5,16 +5,19 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 namespace HarborPortal.Features.Findings;
 
 /// <summary>
-/// One filter of a query as SQL: its condition, the index that finds its rows, and the indexes that find them already
-/// in a sort order (the filter's column first, the sort key next, the rowid last).
+/// An index that yields rows in a sort order: each run (a set of equalities on the index's leading columns) comes out
+/// ordered by (sort key, rowid), and merging the runs gives the whole order. One run when the sort key follows the
+/// filter's column; one per value of a few-valued sort key when it comes before it.
 /// </summary>
+internal sealed record OrderedIndex(string Index, IReadOnlyList<string> Runs);
+
+/// <summary>One filter of a query as SQL: its condition, the index that finds its rows, and the indexes that find them in order.</summary>
 internal sealed record FilterTerm(
     string Name,
     string Condition,
     string? Index,
     bool InFacetCounts,
-    IReadOnlyDictionary<FindingSortKey, string>? OrderedIndexes = null,
-    IReadOnlyList<string>? PerValueConditions = null);
+    IReadOnlyDictionary<FindingSortKey, OrderedIndex>? OrderedIndexes = null);
 
 /// <summary>
 /// Turns a <see cref="FindingFilter"/> and a <see cref="FindingScope"/> into SQL terms with parameters. Values are
@@ -22,8 +25,6 @@ internal sealed record FilterTerm(
 /// </summary>
 internal sealed class FindingSql
 {
-    private static readonly DateTimeOffsetToBinaryConverter Dates = new();
-
     private readonly List<SqliteParameter> _parameters = [];
 
     public FindingSql(FindingFilter filter, FindingScope scope)
@@ -38,10 +39,9 @@ internal sealed class FindingSql
 
     public IReadOnlyList<SqliteParameter> Parameters => _parameters;
 
-    /// <summary>The stored form of a date (EF keeps DateTimeOffset as a sortable 64-bit number in SQLite).</summary>
-    public static long Stored(DateTimeOffset value) => (long)Dates.ConvertToProvider(value.ToUniversalTime())!;
+    public static long Stored(DateTimeOffset value) => StoredDates.ToStored(value);
 
-    public static DateTimeOffset FromStored(long value) => (DateTimeOffset)Dates.ConvertFromProvider(value)!;
+    public static DateTimeOffset FromStored(long value) => StoredDates.FromStored(value);
 
     public static string SortColumn(FindingSortKey key) => key switch
     {
@@ -53,14 +53,17 @@ internal sealed class FindingSql
         _ => throw new ArgumentOutOfRangeException(nameof(key)),
     };
 
-    /// <summary>The index that keeps every finding in this sort order (for a page with no selective filter).</summary>
-    public static string SortIndex(FindingSortKey key) => key switch
+    /// <summary>
+    /// The index that keeps every finding in this sort order (for a page with no selective filter). "Last seen" has none of
+    /// its own: (Status, LastSeenAt) gives it in two runs, one per status, and saves every insert an index.
+    /// </summary>
+    public static OrderedIndex SortIndex(FindingSortKey key) => key switch
     {
-        FindingSortKey.Priority => "IX_Findings_Priority",
-        FindingSortKey.Severity => "IX_Findings_Severity",
-        FindingSortKey.Cvss => "IX_Findings_CvssRank",
-        FindingSortKey.FirstSeen => "IX_Findings_FirstSeenAt",
-        FindingSortKey.LastSeen => "IX_Findings_LastSeenAt",
+        FindingSortKey.Priority => new("IX_Findings_Priority", [""]),
+        FindingSortKey.Severity => new("IX_Findings_Severity", [""]),
+        FindingSortKey.Cvss => new("IX_Findings_CvssRank", [""]),
+        FindingSortKey.FirstSeen => new("IX_Findings_FirstSeenAt", [""]),
+        FindingSortKey.LastSeen => new("IX_Findings_Status_LastSeenAt", [.. Enum.GetValues<FindingStatus>().Select(s => $"\"Status\" = {(int)s}")]),
         _ => throw new ArgumentOutOfRangeException(nameof(key)),
     };
 
@@ -111,47 +114,52 @@ internal sealed class FindingSql
 
         if (filter.SourceTools.Count > 0)
         {
-            terms.Add(Few("source", "SourceTool", filter.SourceTools.Cast<object>().ToList(), "IX_Findings_SourceTool_Priority",
-                new Dictionary<FindingSortKey, string> { [FindingSortKey.Priority] = "IX_Findings_SourceTool_Priority" }));
+            var values = Values(filter.SourceTools);
+            terms.Add(Few("source", "SourceTool", values, "IX_Findings_SourceTool_Priority",
+                new() { [FindingSortKey.Priority] = Runs("IX_Findings_SourceTool_Priority", "SourceTool", values) }));
         }
 
         if (filter.Severities.Count > 0)
         {
-            terms.Add(Few("severity", "Severity", filter.Severities.Select(s => (object)(int)s).ToList(), "IX_Findings_Severity",
-                new Dictionary<FindingSortKey, string>
-                {
-                    [FindingSortKey.Priority] = "IX_Findings_Severity_Priority",
-                    [FindingSortKey.Cvss] = "IX_Findings_Severity_CvssRank",
-                    [FindingSortKey.Severity] = "IX_Findings_Severity",
-                }));
+            var values = Values(filter.Severities.Select(s => (int)s));
+            terms.Add(Few("severity", "Severity", values, "IX_Findings_Severity", new()
+            {
+                [FindingSortKey.Severity] = Runs("IX_Findings_Severity", "Severity", values),
+                [FindingSortKey.Cvss] = Runs("IX_Findings_Severity_CvssRank", "Severity", values),
+                // (Priority, Severity) read once per priority: six runs per severity, merged in priority order.
+                [FindingSortKey.Priority] = new("IX_Findings_Priority_Severity",
+                    [.. Enum.GetValues<Severity>().SelectMany(p => values.Select(v => $"\"Priority\" = {(int)p} AND \"Severity\" = {v}"))]),
+            }));
         }
 
         if (filter.Priorities.Count > 0)
         {
-            terms.Add(Few("priority", "Priority", filter.Priorities.Select(s => (object)(int)s).ToList(), "IX_Findings_Priority",
-                new Dictionary<FindingSortKey, string>
-                {
-                    [FindingSortKey.Severity] = "IX_Findings_Priority_Severity",
-                    [FindingSortKey.Cvss] = "IX_Findings_Priority_CvssRank",
-                    [FindingSortKey.Priority] = "IX_Findings_Priority",
-                }));
+            var values = Values(filter.Priorities.Select(s => (int)s));
+            terms.Add(Few("priority", "Priority", values, "IX_Findings_Priority", new()
+            {
+                [FindingSortKey.Priority] = Runs("IX_Findings_Priority", "Priority", values),
+                [FindingSortKey.Severity] = Runs("IX_Findings_Priority_Severity", "Priority", values),
+                [FindingSortKey.Cvss] = Runs("IX_Findings_Priority_CvssRank", "Priority", values),
+            }));
         }
 
         if (filter.Statuses.Count > 0)
         {
-            terms.Add(Few("status", "Status", filter.Statuses.Select(s => (object)(int)s).ToList(), "IX_Findings_Status_LastSeenAt",
-                new Dictionary<FindingSortKey, string> { [FindingSortKey.LastSeen] = "IX_Findings_Status_LastSeenAt" }));
+            var values = Values(filter.Statuses.Select(s => (int)s));
+            terms.Add(Few("status", "Status", values, "IX_Findings_Status_LastSeenAt",
+                new() { [FindingSortKey.LastSeen] = Runs("IX_Findings_Status_LastSeenAt", "Status", values) }));
         }
 
         if (filter.ConnectionIds.Count > 0)
         {
-            terms.Add(Few("connection", "ConnectionId", filter.ConnectionIds.Cast<object>().ToList(), "IX_Findings_ConnectionId_Status", null));
+            terms.Add(Few("connection", "ConnectionId", Values(filter.ConnectionIds), "IX_Findings_ConnectionId_Status", null));
         }
 
         if (filter.Project is { } project)
         {
-            terms.Add(Few("project", "ProjectName", [project], "IX_Findings_ProjectName_Priority",
-                new Dictionary<FindingSortKey, string> { [FindingSortKey.Priority] = "IX_Findings_ProjectName_Priority" }));
+            var values = Values([project]);
+            terms.Add(Few("project", "ProjectName", values, "IX_Findings_ProjectName_Priority",
+                new() { [FindingSortKey.Priority] = Runs("IX_Findings_ProjectName_Priority", "ProjectName", values) }));
         }
 
         if (filter.FixAvailable is { } fix)
@@ -162,8 +170,11 @@ internal sealed class FindingSql
 
         if (filter.Repository is { } repository)
         {
-            terms.Add(Few("repository", "RepositoryName", [repository], "IX_Findings_RepositoryName_Priority",
-                new Dictionary<FindingSortKey, string> { [FindingSortKey.Priority] = "IX_Findings_RepositoryName_Priority" }, inFacetCounts: false));
+            // The sync's own (ConnectionId, RepositoryName, Digest) index, sought once per connection that has findings:
+            // a repository's findings are few, and one index fewer keeps inserts cheaper.
+            terms.Add(new FilterTerm("repository",
+                $"\"ConnectionId\" IN (SELECT DISTINCT \"ConnectionId\" FROM \"FindingCounts\") AND \"RepositoryName\" = {Parameter(repository)}",
+                "IX_Findings_ConnectionId_RepositoryName_Digest", InFacetCounts: false));
         }
 
         if (filter.Vulnerability is { } vulnerability)
@@ -195,7 +206,7 @@ internal sealed class FindingSql
             }
 
             terms.Add(new FilterTerm("first-seen", string.Join(" AND ", conditions), "IX_Findings_FirstSeenAt", InFacetCounts: false,
-                new Dictionary<FindingSortKey, string> { [FindingSortKey.FirstSeen] = "IX_Findings_FirstSeenAt" }));
+                new Dictionary<FindingSortKey, OrderedIndex> { [FindingSortKey.FirstSeen] = new("IX_Findings_FirstSeenAt", [""]) }));
         }
 
         return terms;
@@ -215,12 +226,13 @@ internal sealed class FindingSql
         }.Distinct(StringComparer.Ordinal);
     }
 
-    private FilterTerm Few(string name, string column, IReadOnlyList<object> values, string index, IReadOnlyDictionary<FindingSortKey, string>? ordered, bool inFacetCounts = true)
-    {
-        var names = values.Select(Parameter).ToList();
-        var condition = names.Count == 1 ? $"\"{column}\" = {names[0]}" : $"\"{column}\" IN ({string.Join(", ", names)})";
-        return new FilterTerm(name, condition, index, inFacetCounts, ordered, names.Select(n => $"\"{column}\" = {n}").ToList());
-    }
+    private List<string> Values<T>(IEnumerable<T> values) => [.. values.Select(v => Parameter(v))];
+
+    private static OrderedIndex Runs(string index, string column, IReadOnlyList<string> values) =>
+        new(index, [.. values.Select(v => $"\"{column}\" = {v}")]);
+
+    private static FilterTerm Few(string name, string column, IReadOnlyList<string> values, string index, Dictionary<FindingSortKey, OrderedIndex>? ordered) =>
+        new(name, values.Count == 1 ? $"\"{column}\" = {values[0]}" : $"\"{column}\" IN ({string.Join(", ", values)})", index, InFacetCounts: true, ordered);
 
     private string List(IEnumerable<string> values) => string.Join(", ", values.Select(v => Parameter(v)));
 }
@@ -233,4 +245,14 @@ public sealed record FindingScope(IReadOnlyList<string>? ProjectNames)
     public bool IsRestricted => ProjectNames is not null;
 
     public bool Allows(string projectName) => ProjectNames is null || ProjectNames.Contains(projectName, StringComparer.Ordinal);
+}
+
+/// <summary>Dates as SQLite stores them for EF (a sortable 64-bit number, see SqlitePortalDbContext), for hand-written SQL.</summary>
+public static class StoredDates
+{
+    private static readonly DateTimeOffsetToBinaryConverter Converter = new();
+
+    public static long ToStored(DateTimeOffset value) => (long)Converter.ConvertToProvider(value.ToUniversalTime())!;
+
+    public static DateTimeOffset FromStored(long value) => (DateTimeOffset)Converter.ConvertFromProvider(value)!;
 }

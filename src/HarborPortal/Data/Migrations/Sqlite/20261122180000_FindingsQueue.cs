@@ -29,14 +29,11 @@ public sealed class FindingsQueue : Migration
         migrationBuilder.CreateIndex("IX_Findings_Priority", "Findings", "Priority");
         migrationBuilder.CreateIndex("IX_Findings_CvssRank", "Findings", "CvssRank");
         migrationBuilder.CreateIndex("IX_Findings_FirstSeenAt", "Findings", "FirstSeenAt");
-        migrationBuilder.CreateIndex("IX_Findings_LastSeenAt", "Findings", "LastSeenAt");
-        migrationBuilder.CreateIndex("IX_Findings_Severity_Priority", "Findings", ["Severity", "Priority"]);
         migrationBuilder.CreateIndex("IX_Findings_Severity_CvssRank", "Findings", ["Severity", "CvssRank"]);
         migrationBuilder.CreateIndex("IX_Findings_Priority_Severity", "Findings", ["Priority", "Severity"]);
         migrationBuilder.CreateIndex("IX_Findings_Priority_CvssRank", "Findings", ["Priority", "CvssRank"]);
         migrationBuilder.CreateIndex("IX_Findings_Status_LastSeenAt", "Findings", ["Status", "LastSeenAt"]);
         migrationBuilder.CreateIndex("IX_Findings_ProjectName_Priority", "Findings", ["ProjectName", "Priority"]);
-        migrationBuilder.CreateIndex("IX_Findings_RepositoryName_Priority", "Findings", ["RepositoryName", "Priority"]);
         migrationBuilder.CreateIndex("IX_Findings_VulnerabilityId_Priority", "Findings", ["VulnerabilityId", "Priority"]);
         migrationBuilder.CreateIndex("IX_Findings_PackageName_Priority", "Findings", ["PackageName", "Priority"]);
         migrationBuilder.CreateIndex("IX_Findings_SourceTool_Priority", "Findings", ["SourceTool", "Priority"]);
@@ -175,9 +172,8 @@ public sealed class FindingsQueue : Migration
         migrationBuilder.DropTable("FindingCounts");
         foreach (var index in new[]
         {
-            "IX_Findings_Priority", "IX_Findings_CvssRank", "IX_Findings_FirstSeenAt", "IX_Findings_LastSeenAt", "IX_Findings_Severity_Priority",
-            "IX_Findings_Severity_CvssRank", "IX_Findings_Priority_Severity", "IX_Findings_Priority_CvssRank", "IX_Findings_Status_LastSeenAt",
-            "IX_Findings_ProjectName_Priority", "IX_Findings_RepositoryName_Priority", "IX_Findings_VulnerabilityId_Priority",
+            "IX_Findings_Priority", "IX_Findings_CvssRank", "IX_Findings_FirstSeenAt", "IX_Findings_Severity_CvssRank", "IX_Findings_Priority_Severity", "IX_Findings_Priority_CvssRank", "IX_Findings_Status_LastSeenAt",
+            "IX_Findings_ProjectName_Priority", "IX_Findings_VulnerabilityId_Priority",
             "IX_Findings_PackageName_Priority", "IX_Findings_SourceTool_Priority",
         })
         {

@@ -122,6 +122,8 @@ public static class HarborPortalBuilder
         // /admin/connections form posts and /api/v1/connections (Admin only; the API writes with tokens only).
         app.MapConnectionEndpoints();
         app.MapSyncEndpoints();
+        // /findings fragments (view, type-ahead, counts) and /api/v1/findings, scoped by team.
+        app.MapFindingsEndpoints();
         app.MapRazorComponents<App>();
     }
 

@@ -6,6 +6,7 @@ public static class FindingsSetup
     public static IServiceCollection AddFindings(this IServiceCollection services)
     {
         services.AddScoped<FindingQueue>();
+        services.AddScoped<FindingsViewLoader>();
         return services;
     }
 }

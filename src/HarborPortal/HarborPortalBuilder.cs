@@ -9,6 +9,7 @@ using HarborPortal.Features.Connections;
 using HarborPortal.Features.Findings;
 using HarborPortal.Features.Jobs;
 using HarborPortal.Features.Scanning;
+using HarborPortal.Features.Teams;
 using HarborPortal.Harbor;
 using HarborPortal.Web;
 using Microsoft.AspNetCore.Antiforgery;
@@ -124,6 +125,7 @@ public static class HarborPortalBuilder
         app.MapSyncEndpoints();
         // /findings fragments (view, type-ahead, counts) and /api/v1/findings, scoped by team.
         app.MapFindingsEndpoints();
+        app.MapTeamsEndpoints();
         app.MapRazorComponents<App>();
     }
 

@@ -1,3 +1,5 @@
+using HarborPortal.Features.Teams;
+
 namespace HarborPortal.Features.Findings;
 
 public static class FindingsSetup
@@ -7,6 +9,7 @@ public static class FindingsSetup
     {
         services.AddScoped<FindingQueue>();
         services.AddScoped<FindingsViewLoader>();
+        services.AddScoped<TeamCommands>();
         return services;
     }
 }

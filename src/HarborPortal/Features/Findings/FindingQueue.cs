@@ -50,6 +50,9 @@ public sealed class FindingQueue(PortalDbContext db)
 
     public const int TopProjects = 10;
 
+    /// <summary>The <see cref="FewRows"/> threshold this instance uses (tests lower it to exercise the other plans on small data).</summary>
+    public int FewRowsThreshold { get; init; } = FewRows;
+
     public async Task<FindingPage> PageAsync(FindingFilter filter, FindingScope scope, string? after, int limit = DefaultPageSize, CancellationToken cancellationToken = default)
     {
         limit = Math.Clamp(limit, 1, MaxPageSize);
@@ -358,7 +361,7 @@ public sealed class FindingQueue(PortalDbContext db)
         foreach (var term in sql.Terms.Where(t => t.Index is not null))
         {
             long count = 0;
-            await ReadAsync($"SELECT count(*) FROM (SELECT 1 FROM \"Findings\" INDEXED BY {term.Index} WHERE {term.Condition} LIMIT {FewRows})", sql.Parameters,
+            await ReadAsync($"SELECT count(*) FROM (SELECT 1 FROM \"Findings\" INDEXED BY {term.Index} WHERE {term.Condition} LIMIT {Math.Max(FewRowsThreshold, 1)})", sql.Parameters,
                 reader => count = reader.GetInt64(0), cancellationToken);
             if (count < fewestCount)
             {
@@ -366,7 +369,7 @@ public sealed class FindingQueue(PortalDbContext db)
             }
         }
 
-        if (fewest is not null && fewestCount < FewRows)
+        if (fewest is not null && fewestCount < FewRowsThreshold)
         {
             return new Plan(PlanKind.FewRows, fewest.Index!, fewest, null);
         }

@@ -108,7 +108,7 @@ public sealed partial class SyncRunner(
                 foreach (var artifact in artifacts.Value!)
                 {
                     seen.Add((repository.Name, artifact.Digest));
-                    await SyncArtifactAsync(settings, connection, run, project.Name, repository, artifact, known, cancellationToken);
+                    await SyncArtifactAsync(settings, connection, run, project.Name, project.IsPublic, repository, artifact, known, cancellationToken);
                 }
 
                 await db.SaveChangesAsync(cancellationToken);
@@ -120,7 +120,7 @@ public sealed partial class SyncRunner(
     }
 
     private async Task SyncArtifactAsync(
-        HarborConnectionSettings settings, HarborConnection connection, SyncRun run, string projectName, HarborRepository repository, HarborArtifact artifact,
+        HarborConnectionSettings settings, HarborConnection connection, SyncRun run, string projectName, bool projectIsPublic, HarborRepository repository, HarborArtifact artifact,
         Dictionary<(string, string), ScannedArtifact> known, CancellationToken cancellationToken)
     {
         run.ArtifactsSeen++;
@@ -167,7 +167,7 @@ public sealed partial class SyncRunner(
 
         run.ReportsFetched++;
         run.ArtifactsChanged++;
-        await ApplyReportAsync(connection, run, projectName, repository.Name, artifact.Digest, tags, body, overview, now, cancellationToken);
+        await ApplyReportAsync(connection, run, projectName, repository.Name, artifact.Digest, tags, body, overview, new PriorityContext(now, projectIsPublic, artifact.PushTime), cancellationToken);
         stored.ScanCompletedAt = completed ?? now;
         await db.SaveChangesAsync(cancellationToken);
         DetachFindings();
@@ -175,8 +175,9 @@ public sealed partial class SyncRunner(
 
     private async Task ApplyReportAsync(
         HarborConnection connection, SyncRun run, string projectName, string repositoryName, string digest, string tags,
-        HarborVulnerabilityReport report, HarborScanOverview overview, DateTimeOffset now, CancellationToken cancellationToken)
+        HarborVulnerabilityReport report, HarborScanOverview overview, PriorityContext priority, CancellationToken cancellationToken)
     {
+        var now = priority.Now;
         var scanner = report.Scanner ?? overview.Scanner;
 
         // One finding per identity: an image index lists a vulnerability once per child, with the children in artifact_digests.
@@ -191,7 +192,11 @@ public sealed partial class SyncRunner(
                 continue;
             }
 
-            reported[identity] = Normalise(vulnerability, identity, connection.Id, projectName, repositoryName, digest, tags, scanner, digests, now);
+            var finding = Normalise(vulnerability, identity, connection.Id, projectName, repositoryName, digest, tags, scanner, digests, now);
+            finding.ProjectIsPublic = priority.ProjectIsPublic;
+            finding.ImagePushedAt = priority.ImagePushedAt;
+            PriorityRules.Apply(finding, priority);
+            reported[identity] = finding;
         }
 
         var existing = await db.Findings
@@ -208,6 +213,10 @@ public sealed partial class SyncRunner(
             }
 
             var changed = CopyEvidence(fresh, finding);
+            // The queue's explained priority follows its inputs (evidence, project visibility, push time).
+            finding.ProjectIsPublic = fresh.ProjectIsPublic;
+            finding.ImagePushedAt = fresh.ImagePushedAt;
+            changed |= PriorityRules.Apply(finding, priority);
             finding.LastSeenAt = now;
             if (finding.Status == FindingStatus.Resolved)
             {

@@ -50,6 +50,9 @@ public sealed class FindingQueue(PortalDbContext db)
 
     public const int TopProjects = 10;
 
+    // Between the columns of a group's key in a cursor: a character no repository, digest or id contains.
+    private const char KeySeparator = '\u001f';
+
     /// <summary>The <see cref="FewRows"/> threshold this instance uses (tests lower it to exercise the other plans on small data).</summary>
     public int FewRowsThreshold { get; init; } = FewRows;
 
@@ -83,7 +86,8 @@ public sealed class FindingQueue(PortalDbContext db)
         {
             // One ordered run per value of the seeking filter (one run when walking the sort order), each split at the cursor.
             var runs = plan.Ordered!.Runs;
-            var others = FindingSql.Where(sql.Terms.Where(t => plan.Kind != PlanKind.Seek || t != plan.Term));
+            // Every filter stays in the WHERE, the seeking one too: a run may not spell out its whole condition (a date range).
+            var others = FindingSql.Where(sql.Terms);
             var branches = new List<string>();
             foreach (var run in runs)
             {
@@ -322,7 +326,7 @@ public sealed class FindingQueue(PortalDbContext db)
         var having = "";
         if (cursor is not null)
         {
-            var parts = cursor.Key.Split('\n');
+            var parts = cursor.Key.Split(KeySeparator);
             if (parts.Length != keyColumns.Length)
             {
                 throw new InvalidCursorException();
@@ -350,7 +354,7 @@ public sealed class FindingQueue(PortalDbContext db)
         }
 
         keys.RemoveAt(limit);
-        return (keys, new FindingCursor(view, sortValues[limit - 1], string.Join('\n', keys[^1])).Encode());
+        return (keys, new FindingCursor(view, sortValues[limit - 1], string.Join(KeySeparator, keys[^1])).Encode());
     }
 
     private async Task<Plan> ChoosePlanAsync(FindingSql sql, FindingSortKey sort, CancellationToken cancellationToken)

@@ -54,7 +54,10 @@ public sealed class QueueBenchmark : IBenchmarkCommand
                     + $"{data.Packages.Count:N0} packages, {data.Repositories.Count:N0} repositories, {data.Images:N0} images; database {size / 1024 / 1024:N0} MB");
             }
 
+            // Wall times on a shared machine: the load says how much of them is waiting for a core.
+            Console.WriteLine($"Load average before measuring: {(File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "n/a")}");
             await MeasureAsync(options, data, runs, cancellationToken);
+            Console.WriteLine($"Load average after measuring: {(File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "n/a")}");
             await MeasureIngestionAsync(connectionString, data, findings, cancellationToken);
             return 0;
         }

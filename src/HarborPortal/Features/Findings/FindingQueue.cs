@@ -46,9 +46,11 @@ public sealed class FindingQueue(PortalDbContext db)
     public const int MaxPageSize = 200;
 
     /// <summary>Below this many matches, sorting the matches beats walking an order (a few milliseconds either way).</summary>
-    public const int FewRows = 4000;
+    public const int FewRows = 8000;
 
     public const int TopProjects = 10;
+
+    private bool _tuned;
 
     // Between the columns of a group's key in a cursor: a character no repository, digest or id contains.
     private const char KeySeparator = '\u001f';
@@ -109,6 +111,7 @@ public sealed class FindingQueue(PortalDbContext db)
                 : $"SELECT * FROM ({string.Join(" UNION ALL ", branches)}) {order} LIMIT {take}";
         }
 
+        await TuneConnectionAsync(cancellationToken);
         var rows = await db.Findings.FromSqlRaw(text, [.. sql.Parameters]).AsNoTracking().ToListAsync(cancellationToken);
         if (rows.Count <= limit)
         {
@@ -386,8 +389,25 @@ public sealed class FindingQueue(PortalDbContext db)
         return new Plan(PlanKind.Walk, null, null, FindingSql.SortIndex(sort));
     }
 
+    /// <summary>
+    /// Once per context: memory-maps the database file and enlarges the page cache of the (pooled) connection. The default
+    /// 2 MB cache makes every row a walk visits a system call; mapped, it is a memory read.
+    /// </summary>
+    private async Task TuneConnectionAsync(CancellationToken cancellationToken)
+    {
+        if (_tuned || !db.Database.IsSqlite())
+        {
+            return;
+        }
+
+        _tuned = true;
+        await db.Database.OpenConnectionAsync(cancellationToken);
+        await db.Database.ExecuteSqlRawAsync("PRAGMA mmap_size = 1073741824; PRAGMA cache_size = -32768;", cancellationToken);
+    }
+
     private async Task ReadAsync(string text, IReadOnlyList<SqliteParameter> parameters, Action<DbDataReader> row, CancellationToken cancellationToken)
     {
+        await TuneConnectionAsync(cancellationToken);
         var connection = db.Database.GetDbConnection();
         var opened = connection.State != System.Data.ConnectionState.Open;
         if (opened)

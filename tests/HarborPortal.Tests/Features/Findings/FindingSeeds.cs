@@ -63,6 +63,12 @@ public static class FindingSeeds
     public static async Task<List<Finding>> SeedAsync(PortalApplication app, int count = 72)
     {
         await using var db = app.CreateDbContext();
+        return await SeedAsync(db, count);
+    }
+
+    /// <inheritdoc cref="SeedAsync(PortalApplication, int)"/>
+    public static async Task<List<Finding>> SeedAsync(PortalDbContext db, int count = 72)
+    {
         if (!await db.HarborConnections.AnyAsync())
         {
             foreach (var name in new[] { "harbor-prod", "harbor-stage" })

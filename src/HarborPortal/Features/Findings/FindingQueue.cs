@@ -381,6 +381,11 @@ public sealed class FindingQueue(PortalDbContext db)
             return new Plan(PlanKind.FewRows, fewest.Index!, fewest, null);
         }
 
+        if (sql.Terms.FirstOrDefault(t => t.SortedByItsValue?.Contains(sort) == true) is { } clustered)
+        {
+            return new Plan(PlanKind.FewRows, clustered.Index!, clustered, null);
+        }
+
         if (sql.Terms.FirstOrDefault(t => t.OrderedIndexes?.ContainsKey(sort) == true) is { } seeking)
         {
             return new Plan(PlanKind.Seek, null, seeking, seeking.OrderedIndexes![sort]);

@@ -17,7 +17,8 @@ internal sealed record FilterTerm(
     string Condition,
     string? Index,
     bool InFacetCounts,
-    IReadOnlyDictionary<FindingSortKey, OrderedIndex>? OrderedIndexes = null);
+    IReadOnlyDictionary<FindingSortKey, OrderedIndex>? OrderedIndexes = null,
+    IReadOnlySet<FindingSortKey>? SortedByItsValue = null);
 
 /// <summary>
 /// Turns a <see cref="FindingFilter"/> and a <see cref="FindingScope"/> into SQL terms with parameters. Values are
@@ -182,9 +183,13 @@ internal sealed class FindingSql
             // Ids are compared without case (cve-2024-1 finds CVE-2024-1) through the distinct ids, so the findings' own
             // index still serves the exact spelling.
             var spellings = string.Join(", ", Spellings(vulnerability).Select(s => Parameter(s)));
+            // A vulnerability has one severity and one score: walking either order would cross every other
+            // vulnerability's rows before reaching its one value, so those orders read its rows and sort them.
             terms.Add(new FilterTerm("vulnerability",
                 $"\"VulnerabilityId\" IN (SELECT \"Value\" FROM \"FindingTerms\" WHERE \"Kind\" = {(int)FindingTermKind.Vulnerability} AND \"Value\" IN ({spellings}))",
-                "IX_Findings_VulnerabilityId_Priority", InFacetCounts: false));
+                "IX_Findings_VulnerabilityId_Priority", InFacetCounts: false,
+                new Dictionary<FindingSortKey, OrderedIndex> { [FindingSortKey.Priority] = new("IX_Findings_VulnerabilityId_Priority", [""]) },
+                SortedByItsValue: new HashSet<FindingSortKey> { FindingSortKey.Severity, FindingSortKey.Cvss }));
         }
 
         if (filter.Package is { } package)

@@ -93,4 +93,25 @@ public sealed class FindingQueueChangesTests(ITestOutputHelper output)
         Assert.All(stored, f => Assert.Equal(f.FixedVersion.Length > 0, f.FixAvailable));
         Assert.All(stored, f => Assert.Equal(f.CvssScore ?? -1, f.CvssRank));
     }
+
+    [Fact]
+    public async Task The_Daily_Refresh_Moves_Priorities_That_The_Calendar_Changed()
+    {
+        await using var app = new PortalApplication(output: output);
+        var seededFindings = await FindingSeeds.SeedAsync(app, count: 24);
+        var later = FindingSeeds.Now.AddDays(200);
+
+        await using (var db = app.CreateDbContext())
+        {
+            var changed = await PriorityRefreshJob.RefreshAsync(db, later, CancellationToken.None);
+            Assert.True(changed > 0);
+        }
+
+        await using var check = app.CreateDbContext();
+        var open = await check.Findings.AsNoTracking().Where(f => f.Status == FindingStatus.Open).ToListAsync();
+        Assert.All(open, f => Assert.Equal(PriorityRules.Evaluate(f, PriorityContext.For(f, later)).Priority, f.Priority));
+        var facets = await new FindingQueue(check).FacetsAsync(new FindingFilter(), FindingScope.Everything);
+        Assert.Equal(await check.Findings.CountAsync(f => f.Priority == Severity.Low), facets.Priorities.Single(v => v.Value == "Low").Count);
+        Assert.Equal(seededFindings.Count, facets.Occurrences);
+    }
 }

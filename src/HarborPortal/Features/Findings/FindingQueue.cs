@@ -19,7 +19,28 @@ public sealed record FindingFacets(
     IReadOnlyList<FacetValue> Connections,
     IReadOnlyList<FacetValue> Projects,
     IReadOnlyList<FacetValue> FixAvailable,
-    long Occurrences);
+    long Occurrences,
+    bool Complete = true)
+{
+    /// <summary>
+    /// Facets of a view whose repository, vulnerability, package or date filter leaves too many rows to count on each page:
+    /// every choice is still there (count -1, unknown), so the form keeps what is selected.
+    /// </summary>
+    public static FindingFacets TooMany(FindingFilter filter, long atLeast, IReadOnlyDictionary<long, string> connectionNames)
+    {
+        var severities = Enumerable.Reverse(Enum.GetValues<Severity>()).ToList();
+        return new(
+            [.. filter.SourceTools.Select(t => new FacetValue(t, t, -1, true))],
+            [.. severities.Select(s => new FacetValue(s.ToString(), s.ToString(), -1, filter.Severities.Contains(s)))],
+            [.. severities.Select(s => new FacetValue(s.ToString(), s.ToString(), -1, filter.Priorities.Contains(s)))],
+            [.. Enum.GetValues<FindingStatus>().Select(s => new FacetValue(s.ToString(), s.ToString(), -1, filter.Statuses.Contains(s)))],
+            [.. connectionNames.OrderBy(c => c.Value, StringComparer.OrdinalIgnoreCase).Select(c => new FacetValue(c.Key.ToString(CultureInfo.InvariantCulture), c.Value, -1, filter.ConnectionIds.Contains(c.Key)))],
+            [],
+            [new FacetValue("yes", "Fix available", -1, filter.FixAvailable == true), new FacetValue("no", "No fix", -1, filter.FixAvailable == false)],
+            atLeast,
+            Complete: false);
+    }
+}
 
 public sealed record VulnerabilityGroup(string VulnerabilityId, string Title, Severity Severity, Severity Priority, double? CvssScore, long Images, long Occurrences, DateTimeOffset FirstSeenAt);
 
@@ -49,6 +70,15 @@ public sealed class FindingQueue(PortalDbContext db)
     public const int FewRows = 8000;
 
     public const int TopProjects = 10;
+
+    /// <summary>
+    /// Facets under a repository, vulnerability, package or date filter group the matching findings themselves: above this
+    /// many (a wide date range, a two-letter package search) that would take seconds, so the counts are left out.
+    /// </summary>
+    public const int MaxNarrowedFacetRows = 50_000;
+
+    /// <summary>The <see cref="MaxNarrowedFacetRows"/> limit this instance uses (tests lower it).</summary>
+    public int NarrowedFacetLimit { get; init; } = MaxNarrowedFacetRows;
 
     private bool _tuned;
 
@@ -141,6 +171,15 @@ public sealed class FindingQueue(PortalDbContext db)
         }
         else
         {
+            long narrowed = 0;
+            var probeIndex = narrowing.First(t => t.Index is not null).Index;
+            await ReadAsync($"SELECT count(*) FROM (SELECT 1 FROM \"Findings\" INDEXED BY {probeIndex} WHERE {FindingSql.Where(scopeTerm.Concat(narrowing))} LIMIT {NarrowedFacetLimit + 1})",
+                sql.Parameters, reader => narrowed = reader.GetInt64(0), cancellationToken);
+            if (narrowed > NarrowedFacetLimit)
+            {
+                return FindingFacets.TooMany(filter, NarrowedFacetLimit, await db.HarborConnections.AsNoTracking().ToDictionaryAsync(c => c.Id, c => c.Name, cancellationToken));
+            }
+
             text = $"SELECT ConnectionId, ProjectName, SourceTool, Severity, Priority, Status, FixAvailable, count(*) FROM \"Findings\" WHERE {FindingSql.Where(scopeTerm.Concat(narrowing))} "
                 + "GROUP BY ConnectionId, ProjectName, SourceTool, Severity, Priority, Status, FixAvailable";
         }

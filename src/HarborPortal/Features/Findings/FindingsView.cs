@@ -64,7 +64,7 @@ public sealed class FindingsViewLoader(PortalDbContext db, FindingQueue queue)
             return new FindingsViewModel(filter, errors, scope, null, null, null, facets, null, null, connections);
         }
 
-        long? unique = facets.Occurrences <= InlineUniqueCountLimit ? await queue.CountVulnerabilitiesAsync(filter, scope, cancellationToken) : null;
+        long? unique = facets.Complete && facets.Occurrences <= InlineUniqueCountLimit ? await queue.CountVulnerabilitiesAsync(filter, scope, cancellationToken) : null;
         return new FindingsViewModel(filter, errors, scope, page, vulnerabilities, images, facets, unique, after, connections);
     }
 }

@@ -114,4 +114,26 @@ public sealed class FindingQueueChangesTests(ITestOutputHelper output)
         Assert.Equal(await check.Findings.CountAsync(f => f.Priority == Severity.Low), facets.Priorities.Single(v => v.Value == "Low").Count);
         Assert.Equal(seededFindings.Count, facets.Occurrences);
     }
+
+    [Fact]
+    public async Task Facets_Under_A_Broad_Text_Or_Date_Filter_Are_Left_Out_Keeping_The_Selected_Choices()
+    {
+        await using var app = new PortalApplication(output: output);
+        await FindingSeeds.SeedAsync(app, count: 12);
+        await using var db = app.CreateDbContext();
+        db.Findings.AddRange(Enumerable.Range(100, 20).Select(i => FindingSeeds.Create(i, vulnerability: "CVE-2024-0001")));
+        await db.SaveChangesAsync();
+        var queue = new FindingQueue(db) { NarrowedFacetLimit = 10 };
+        var filter = FindingQueueTests.Parse("vulnerability=CVE-2024-0001&severity=High&fix=no");
+
+        var facets = await queue.FacetsAsync(filter, FindingScope.Everything);
+        var narrow = await queue.FacetsAsync(FindingQueueTests.Parse("vulnerability=CVE-2024-0002"), FindingScope.Everything);
+
+        Assert.False(facets.Complete);
+        Assert.Equal(10, facets.Occurrences);
+        Assert.Equal(["High"], facets.Severities.Where(v => v.Selected).Select(v => v.Value));
+        Assert.Equal("no", facets.FixAvailable.Single(v => v.Selected).Value);
+        Assert.True(narrow.Complete);
+        Assert.Equal(1, narrow.Occurrences);
+    }
 }

@@ -7,11 +7,13 @@ using HarborPortal.Features.Audit;
 using HarborPortal.Features.Auth;
 using HarborPortal.Features.Connections;
 using HarborPortal.Features.Demo;
+using HarborPortal.Features.Findings;
 using HarborPortal.Features.Jobs;
 using HarborPortal.Features.Locations;
 using HarborPortal.Features.Scanning;
 using HarborPortal.Features.Webhooks;
 using HarborPortal.Features.Schedules;
+using HarborPortal.Features.Teams;
 using HarborPortal.Harbor;
 using HarborPortal.Web;
 using Microsoft.AspNetCore.Antiforgery;
@@ -69,6 +71,9 @@ public static class HarborPortalBuilder
 
         // Sync schedules per connection: Quartz cron triggers, reconciled with their table at start.
         services.AddSchedules();
+
+        // The findings queue: filters, facets, groups and type-ahead over a million findings; explained priority.
+        services.AddFindings();
 
         // Background jobs: Quartz with its store in the portal database.
         builder.AddPortalJobs();
@@ -133,6 +138,9 @@ public static class HarborPortalBuilder
         app.MapHarborWebhooks();
         app.MapLocationsEndpoints();
         app.MapScheduleEndpoints();
+        // /findings fragments (view, type-ahead, counts) and /api/v1/findings, scoped by team.
+        app.MapFindingsEndpoints();
+        app.MapTeamsEndpoints();
         app.MapRazorComponents<App>();
     }
 

@@ -6,6 +6,7 @@ using HarborPortal.Features.Locations;
 using HarborPortal.Features.Scanning;
 using HarborPortal.Features.Webhooks;
 using HarborPortal.Features.Schedules;
+using HarborPortal.Features.Teams;
 using Microsoft.EntityFrameworkCore;
 
 namespace HarborPortal.Data;
@@ -42,6 +43,13 @@ public abstract class PortalDbContext(DbContextOptions options) : DbContext(opti
 
     public DbSet<ConnectionWebhook> ConnectionWebhooks => Set<ConnectionWebhook>();
     public DbSet<SyncSchedule> SyncSchedules => Set<SyncSchedule>();
+    public DbSet<FindingCount> FindingCounts => Set<FindingCount>();
+
+    public DbSet<FindingTerm> FindingTerms => Set<FindingTerm>();
+
+    public DbSet<Team> Teams => Set<Team>();
+
+    public DbSet<TeamProject> TeamProjects => Set<TeamProject>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {

@@ -61,7 +61,9 @@ public sealed class MigrationTests
             await connection.OpenAsync();
             var lines = new List<string>();
             var tables = await QueryAsync(connection, "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '__EF%' ORDER BY name", r => r.GetString(0));
-            foreach (var table in tables)
+            // Full-text (FTS5) tables and their shadow tables exist only in migrations: the EF model cannot describe them.
+            var virtualTables = await QueryAsync(connection, "SELECT name FROM sqlite_master WHERE type = 'table' AND sql LIKE 'CREATE VIRTUAL TABLE%'", r => r.GetString(0));
+            foreach (var table in tables.Where(t => !virtualTables.Any(v => t == v || t.StartsWith(v + "_", StringComparison.Ordinal))))
             {
                 lines.AddRange((await QueryAsync(connection, $"PRAGMA table_info('{table}')",
                     r => $"{table}.{r.GetString(1)} {r.GetString(2)} notnull={r.GetInt64(3)} pk={r.GetInt64(5)}")).Order());

@@ -105,9 +105,12 @@ public sealed class PortalApplication : WebApplicationFactory<Program>
     /// Signs the client in with a session cookie for <paramref name="userName"/> (upserted as an account of a test
     /// issuer) with the given roles: people without the break-glass admin's Admin role, until the OIDC fixture exists.
     /// </summary>
-    public async Task SignInAsAsync(HttpClient client, string userName, params string[] roles)
+    public Task SignInAsAsync(HttpClient client, string userName, params string[] roles) => SignInWithGroupsAsync(client, userName, [], roles);
+
+    /// <summary>As <see cref="SignInAsAsync"/>, in these authentik groups (the <c>group</c> claims teams are matched on).</summary>
+    public async Task SignInWithGroupsAsync(HttpClient client, string userName, string[] groups, params string[] roles)
     {
-        var query = $"?user={Uri.EscapeDataString(userName)}&roles={Uri.EscapeDataString(string.Join(',', roles))}";
+        var query = $"?user={Uri.EscapeDataString(userName)}&roles={Uri.EscapeDataString(string.Join(',', roles))}&groups={Uri.EscapeDataString(string.Join(',', groups))}";
         using var response = await client.PostAsync(TestSignInPath + query, null);
         Assert.Equal(HttpStatusCode.NoContent, response.StatusCode);
     }
@@ -165,6 +168,7 @@ public sealed class PortalApplication : WebApplicationFactory<Program>
 
                 var userName = context.Request.Query["user"].ToString();
                 var roles = context.Request.Query["roles"].ToString().Split(',', StringSplitOptions.RemoveEmptyEntries);
+                var groups = context.Request.Query["groups"].ToString().Split(',', StringSplitOptions.RemoveEmptyEntries);
                 const string issuer = "https://idp.test/";
                 await using var db = context.RequestServices.GetRequiredService<IDbContextFactory<PortalDbContext>>().CreateDbContext();
                 var user = await db.UserAccounts.SingleOrDefaultAsync(u => u.Issuer == issuer && u.Subject == userName);
@@ -175,6 +179,7 @@ public sealed class PortalApplication : WebApplicationFactory<Program>
                 }
 
                 user.Roles = string.Join(',', roles);
+                user.Groups = string.Join('\n', groups);
                 await db.SaveChangesAsync();
 
                 List<Claim> claims =
@@ -185,6 +190,7 @@ public sealed class PortalApplication : WebApplicationFactory<Program>
                     new(PortalClaimTypes.Subject, userName),
                     new(PortalClaimTypes.AuthMethod, "oidc"),
                     .. roles.Select(role => new Claim(PortalClaimTypes.Role, role)),
+                    .. groups.Select(group => new Claim(PortalClaimTypes.Group, group)),
                 ];
                 var principal = new ClaimsPrincipal(new ClaimsIdentity(claims, "oidc", PortalClaimTypes.Name, PortalClaimTypes.Role));
                 await context.SignInAsync(PortalAuthentication.CookieScheme, principal);

@@ -29,7 +29,7 @@ public enum FindingStatus
 /// One vulnerability in one package of one artifact, as a scanner reported it through Harbor. Its
 /// <see cref="Identity"/> is stable across syncs, so a re-sync updates the same row instead of adding one.
 /// </summary>
-public sealed class Finding
+public sealed partial class Finding
 {
     public const string HarborSource = "Harbor";
     public const string NoLongerReported = "no longer reported";

@@ -9,8 +9,9 @@ public static class ReportFindings
     /// <param name="repositoryName">The full repository name, project included.</param>
     public static List<Finding> From(
         HarborVulnerabilityReport report, HarborScanOverview? overview, long connectionId, string projectName, string repositoryName, string digest, string tags,
-        DateTimeOffset now)
+        PriorityContext priority)
     {
+        var now = priority.Now;
         var scanner = report.Scanner ?? overview?.Scanner;
 
         // An image index lists a vulnerability once per child (artifact_digests names them): one finding, the children kept as evidence.
@@ -27,8 +28,16 @@ public static class ReportFindings
             }
 
             var finding = Normalise(vulnerability, identity, connectionId, projectName, repositoryName, digest, tags, scanner, digests, now);
+            finding.ProjectIsPublic = priority.ProjectIsPublic;
+            finding.ImagePushedAt = priority.ImagePushedAt;
             reported[identity] = finding;
             findings.Add(finding);
+        }
+
+        // After the loop: an index's twins only add evidence digests, which no priority rule reads.
+        foreach (var finding in findings)
+        {
+            PriorityRules.Apply(finding, priority);
         }
 
         return findings;

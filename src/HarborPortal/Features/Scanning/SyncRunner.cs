@@ -5,6 +5,7 @@ using System.Text.Json;
 using System.Threading.Channels;
 using HarborPortal.Data;
 using HarborPortal.Features.Connections;
+using HarborPortal.Features.Findings;
 using HarborPortal.Features.Locations;
 using HarborPortal.Harbor;
 using Microsoft.Data.Sqlite;
@@ -313,6 +314,11 @@ public sealed partial class SyncRunner(
         }
 
         // Projects and repositories outside the scanned locations are not listed further.
+        foreach (var listed in projects.Value!)
+        {
+            context.PublicProjects[listed.Name] = listed.IsPublic;
+        }
+
         var included = projects.Value!.Where(p => context.Locations.IncludesProject(p.Name)).ToList();
         var repositories = new ConcurrentBag<(string Project, HarborRepository Repository)>();
         await Parallel.ForEachAsync(included, new ParallelOptions { MaxDegreeOfParallelism = parallelism, CancellationToken = cancellationToken }, async (project, token) =>
@@ -383,6 +389,12 @@ public sealed partial class SyncRunner(
             {
                 await outcomes.WriteAsync(Outside(context, project, repository, reference), token);
                 return;
+            }
+
+            if (!context.PublicProjects.ContainsKey(project)
+                && await harbor.GetProjectAsync(context.Settings, project, token) is { IsSuccess: true } projectRead)
+            {
+                context.PublicProjects[project] = projectRead.Value!.IsPublic;
             }
 
             var read = await harbor.GetArtifactAsync(context.Settings, project, inProject, reference, withScanOverview: true, token);
@@ -457,11 +469,11 @@ public sealed partial class SyncRunner(
                     return outcomes.WriteAsync(outcome with { Kind = ArtifactOutcomeKind.Unchanged }, cancellationToken);
                 }
 
-                return fetches.WriteAsync(new ArtifactWork(WorkKind.Report, outcome, overview, completed), cancellationToken);
+                return fetches.WriteAsync(new ArtifactWork(WorkKind.Report, outcome, overview, completed, artifact.PushTime), cancellationToken);
             case "Error":
                 return outcomes.WriteAsync(outcome with { Kind = ArtifactOutcomeKind.ScanFailed }, cancellationToken);
             case null when context.Connection.ScanUnscanned && !context.ScanRequestsRefused:
-                return fetches.WriteAsync(new ArtifactWork(WorkKind.Scan, outcome, null, null), cancellationToken);
+                return fetches.WriteAsync(new ArtifactWork(WorkKind.Scan, outcome, null, null, artifact.PushTime), cancellationToken);
             default:
                 // Pending, Running, Stopped, or never scanned: there is no report to read yet.
                 return outcomes.WriteAsync(outcome, cancellationToken);
@@ -506,7 +518,8 @@ public sealed partial class SyncRunner(
         {
             Kind = ArtifactOutcomeKind.Report,
             ScanCompletedAt = item.Completed ?? now,
-            Findings = ReportFindings.From(body, item.Overview, context.Connection.Id, outcome.ProjectName, outcome.RepositoryName, outcome.Digest, outcome.Tags, now),
+            Findings = ReportFindings.From(body, item.Overview, context.Connection.Id, outcome.ProjectName, outcome.RepositoryName, outcome.Digest, outcome.Tags,
+                new PriorityContext(now, context.PublicProjects.TryGetValue(outcome.ProjectName, out var isPublic) ? isPublic : null, item.PushedAt)),
         };
     }
 
@@ -593,7 +606,7 @@ public sealed partial class SyncRunner(
         Scan,
     }
 
-    private sealed record ArtifactWork(WorkKind Kind, ArtifactOutcome Outcome, HarborScanOverview? Overview, DateTimeOffset? Completed);
+    private sealed record ArtifactWork(WorkKind Kind, ArtifactOutcome Outcome, HarborScanOverview? Overview, DateTimeOffset? Completed, DateTimeOffset? PushedAt);
 
     // What a full enumeration saw, to tell removed artifacts from ones it could not list.
     private sealed record Enumeration
@@ -631,6 +644,9 @@ public sealed partial class SyncRunner(
         public Dictionary<ArtifactKey, ScannedArtifact> Known { get; } = known;
 
         public SyncCounters Progress { get; } = progress;
+
+        /// <summary>Whether each project is public in Harbor (a priority factor): from the listing, or read once per project in a targeted run.</summary>
+        public ConcurrentDictionary<string, bool> PublicProjects { get; } = new(StringComparer.Ordinal);
 
         public bool ScanRequestsRefused => Volatile.Read(ref _scanRequestsRefused) == 1;
 

@@ -16,11 +16,18 @@ public sealed class SyncWriter : IDisposable
     // SQLite has no date type: the portal stores DateTimeOffset as EF's binary long (see SqlitePortalDbContext); so must we.
     private static readonly Func<DateTimeOffset, long> ToBinary = new DateTimeOffsetToBinaryConverter().ConvertToProviderTyped;
 
+    private static long? Stamp(DateTimeOffset? value) => value is { } at ? ToBinary(at) : null;
+
+    private static int? Flag(bool? value) => value is { } flag ? (flag ? 1 : 0) : null;
+
     private const string FindingColumns =
         "Identity, ConnectionId, ProjectName, RepositoryName, Digest, Tags, VulnerabilityId, PackageName, InstalledVersion, FixedVersion, Severity, " +
-        "CvssScore, CvssVector, Title, Description, Links, ArtifactDigests, SourceTool, ScannerName, ScannerVersion, Status, FirstSeenAt, LastSeenAt, ReopenCount";
+        "CvssScore, CvssVector, Title, Description, Links, ArtifactDigests, SourceTool, ScannerName, ScannerVersion, Status, FirstSeenAt, LastSeenAt, ReopenCount, " +
+        "Priority, ProjectIsPublic, ImagePushedAt";
 
-    private const string EvidenceColumns = "Tags, FixedVersion, Severity, CvssScore, CvssVector, Title, Description, Links, ArtifactDigests, ScannerName, ScannerVersion";
+    // The queue's priority and its inputs (PriorityRules) change with the evidence, so they are read and written with it.
+    private const string EvidenceColumns =
+        "Tags, FixedVersion, Severity, CvssScore, CvssVector, Title, Description, Links, ArtifactDigests, ScannerName, ScannerVersion, Priority, ProjectIsPublic, ImagePushedAt";
 
     private readonly SqliteConnection _connection;
     private readonly long _connectionId;
@@ -54,19 +61,23 @@ public sealed class SyncWriter : IDisposable
             ("$connection", SqliteType.Integer), ("$repository", SqliteType.Text), ("$digest", SqliteType.Text));
         _insert = Command(
             $"INSERT INTO Findings ({FindingColumns}) VALUES ($identity, $connection, $project, $repository, $digest, $tags, $vulnerability, $package, " +
-            "$installed, $fixed, $severity, $cvss, $vector, $title, $description, $links, $digests, $source, $scanner, $scannerVersion, $status, $now, $now, 0)",
+            "$installed, $fixed, $severity, $cvss, $vector, $title, $description, $links, $digests, $source, $scanner, $scannerVersion, $status, $now, $now, 0, " +
+            "$priority, $public, $pushed)",
             ("$identity", SqliteType.Text), ("$connection", SqliteType.Integer), ("$project", SqliteType.Text), ("$repository", SqliteType.Text),
             ("$digest", SqliteType.Text), ("$tags", SqliteType.Text), ("$vulnerability", SqliteType.Text), ("$package", SqliteType.Text),
             ("$installed", SqliteType.Text), ("$fixed", SqliteType.Text), ("$severity", SqliteType.Integer), ("$cvss", SqliteType.Real),
             ("$vector", SqliteType.Text), ("$title", SqliteType.Text), ("$description", SqliteType.Text), ("$links", SqliteType.Text),
             ("$digests", SqliteType.Text), ("$source", SqliteType.Text), ("$scanner", SqliteType.Text), ("$scannerVersion", SqliteType.Text),
-            ("$status", SqliteType.Integer), ("$now", SqliteType.Integer));
+            ("$status", SqliteType.Integer), ("$now", SqliteType.Integer), ("$priority", SqliteType.Integer), ("$public", SqliteType.Integer),
+            ("$pushed", SqliteType.Integer));
         _updateEvidence = Command(
             "UPDATE Findings SET Tags = $tags, FixedVersion = $fixed, Severity = $severity, CvssScore = $cvss, CvssVector = $vector, Title = $title, " +
-            "Description = $description, Links = $links, ArtifactDigests = $digests, ScannerName = $scanner, ScannerVersion = $scannerVersion, LastSeenAt = $now WHERE Id = $id",
+            "Description = $description, Links = $links, ArtifactDigests = $digests, ScannerName = $scanner, ScannerVersion = $scannerVersion, " +
+            "Priority = $priority, ProjectIsPublic = $public, ImagePushedAt = $pushed, LastSeenAt = $now WHERE Id = $id",
             ("$tags", SqliteType.Text), ("$fixed", SqliteType.Text), ("$severity", SqliteType.Integer), ("$cvss", SqliteType.Real), ("$vector", SqliteType.Text),
             ("$title", SqliteType.Text), ("$description", SqliteType.Text), ("$links", SqliteType.Text), ("$digests", SqliteType.Text),
-            ("$scanner", SqliteType.Text), ("$scannerVersion", SqliteType.Text), ("$now", SqliteType.Integer), ("$id", SqliteType.Integer));
+            ("$scanner", SqliteType.Text), ("$scannerVersion", SqliteType.Text), ("$priority", SqliteType.Integer), ("$public", SqliteType.Integer),
+            ("$pushed", SqliteType.Integer), ("$now", SqliteType.Integer), ("$id", SqliteType.Integer));
         _reopen = Command(
             $"UPDATE Findings SET Status = {(int)FindingStatus.Open}, ResolvedReason = NULL, ResolvedAt = NULL, ReopenCount = ReopenCount + 1, LastSeenAt = $now WHERE Id = $id",
             ("$now", SqliteType.Integer), ("$id", SqliteType.Integer));
@@ -171,7 +182,7 @@ public sealed class SyncWriter : IDisposable
                 Execute(_insert, finding.Identity, _connectionId, finding.ProjectName, finding.RepositoryName, finding.Digest, finding.Tags, finding.VulnerabilityId,
                     finding.PackageName, finding.InstalledVersion, finding.FixedVersion, (int)finding.Severity, finding.CvssScore, finding.CvssVector, finding.Title,
                     finding.Description, finding.Links, finding.ArtifactDigests, finding.SourceTool, finding.ScannerName, finding.ScannerVersion,
-                    (int)FindingStatus.Open, now);
+                    (int)FindingStatus.Open, now, (int)finding.Priority, Flag(finding.ProjectIsPublic), Stamp(finding.ImagePushedAt));
                 @new++;
                 continue;
             }
@@ -180,7 +191,8 @@ public sealed class SyncWriter : IDisposable
             if (changed)
             {
                 Execute(_updateEvidence, finding.Tags, finding.FixedVersion, (int)finding.Severity, finding.CvssScore, finding.CvssVector, finding.Title,
-                    finding.Description, finding.Links, finding.ArtifactDigests, finding.ScannerName, finding.ScannerVersion, now, stored.Id);
+                    finding.Description, finding.Links, finding.ArtifactDigests, finding.ScannerName, finding.ScannerVersion,
+                    (int)finding.Priority, Flag(finding.ProjectIsPublic), Stamp(finding.ImagePushedAt), now, stored.Id);
             }
 
             if (stored.Status == (int)FindingStatus.Resolved)
@@ -228,7 +240,8 @@ public sealed class SyncWriter : IDisposable
             var stored = new StoredFinding(
                 reader.GetInt64(0), reader.GetString(1), reader.GetInt32(2), reader.GetString(3), reader.GetString(4), reader.GetInt32(5),
                 reader.IsDBNull(6) ? null : reader.GetDouble(6), reader.IsDBNull(7) ? null : reader.GetString(7), reader.GetString(8), reader.GetString(9),
-                reader.GetString(10), reader.GetString(11), reader.IsDBNull(12) ? null : reader.GetString(12), reader.IsDBNull(13) ? null : reader.GetString(13));
+                reader.GetString(10), reader.GetString(11), reader.IsDBNull(12) ? null : reader.GetString(12), reader.IsDBNull(13) ? null : reader.GetString(13),
+                reader.GetInt32(14), reader.IsDBNull(15) ? null : reader.GetBoolean(15), reader.IsDBNull(16) ? null : reader.GetInt64(16));
             existing[stored.Identity] = stored;
         }
 
@@ -294,11 +307,13 @@ public sealed class SyncWriter : IDisposable
 
     private sealed record StoredFinding(
         long Id, string Identity, int Status, string Tags, string FixedVersion, int Severity, double? CvssScore, string? CvssVector, string Title,
-        string Description, string Links, string ArtifactDigests, string? ScannerName, string? ScannerVersion)
+        string Description, string Links, string ArtifactDigests, string? ScannerName, string? ScannerVersion, int Priority, bool? ProjectIsPublic,
+        long? ImagePushedAt)
     {
         public bool SameEvidenceAs(Finding f) =>
             Tags == f.Tags && FixedVersion == f.FixedVersion && Severity == (int)f.Severity && CvssScore == f.CvssScore && CvssVector == f.CvssVector
             && Title == f.Title && Description == f.Description && Links == f.Links && ArtifactDigests == f.ArtifactDigests
-            && ScannerName == f.ScannerName && ScannerVersion == f.ScannerVersion;
+            && ScannerName == f.ScannerName && ScannerVersion == f.ScannerVersion
+            && Priority == (int)f.Priority && ProjectIsPublic == f.ProjectIsPublic && ImagePushedAt == Stamp(f.ImagePushedAt);
     }
 }

@@ -36,7 +36,10 @@ public sealed class TargetedSyncTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.Equal(SyncRunStatus.Succeeded, run.Status);
         Assert.Equal(
             [
+                // Each target's project once, for its visibility (a priority factor).
+                "GET /api/v2.0/projects/library",
                 $"GET /api/v2.0/projects/library/repositories/nginx/artifacts/{NginxDigest}",
+                "GET /api/v2.0/projects/team-a",
                 $"GET /api/v2.0/projects/team-a/repositories/payments-api/artifacts/{PaymentsDigest}",
                 $"GET /api/v2.0/projects/team-a/repositories/payments-api/artifacts/{PaymentsDigest}/additions/vulnerabilities",
             ],

@@ -1,3 +1,5 @@
+using System.Security.Cryptography;
+using HarborPortal.Harbor;
 using Microsoft.AspNetCore.DataProtection;
 
 namespace HarborPortal.Features.Connections;
@@ -15,4 +17,20 @@ public sealed class ConnectionSecrets(IDataProtectionProvider protection)
 
     /// <summary>The plain secret, for the Harbor client's Authorization header only.</summary>
     public string Unprotect(HarborConnection connection) => _protector.Unprotect(connection.ProtectedSecret);
+
+    /// <summary>
+    /// What the Harbor client needs to call the connection, or null when its secret can no longer be decrypted (the
+    /// Data Protection keys changed): each caller says so in its own words and asks for the secret to be rotated.
+    /// </summary>
+    public HarborConnectionSettings? SettingsFor(HarborConnection connection, TimeSpan timeout)
+    {
+        try
+        {
+            return ConnectionSettings.For(connection, Unprotect(connection), timeout);
+        }
+        catch (CryptographicException)
+        {
+            return null;
+        }
+    }
 }

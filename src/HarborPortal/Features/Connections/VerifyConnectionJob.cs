@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Security.Cryptography;
 using HarborPortal.Data;
 using HarborPortal.Features.Audit;
 using HarborPortal.Harbor;
@@ -162,20 +161,8 @@ public sealed partial class VerificationRunner(
             Truncate($"run={run.Id}; trigger={run.Trigger}; ok={report.Ok}; {summary}", 2048), cancellationToken);
     }
 
-    private ConnectivityTarget? TargetFor(HarborConnection connection)
-    {
-        string secret;
-        try
-        {
-            secret = secrets.Unprotect(connection);
-        }
-        catch (CryptographicException)
-        {
-            return null;
-        }
-
-        return new ConnectivityTarget(ConnectionSettings.For(connection, secret, options.Value.RequestTimeout), connection.RobotPrefix);
-    }
+    private ConnectivityTarget? TargetFor(HarborConnection connection) =>
+        secrets.SettingsFor(connection, options.Value.RequestTimeout) is { } settings ? new ConnectivityTarget(settings, connection.RobotPrefix) : null;
 
     private static string Truncate(string value, int max) => value.Length > max ? value[..(max - 1)] + "…" : value;
 

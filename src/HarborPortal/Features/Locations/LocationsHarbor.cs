@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using System.Text.RegularExpressions;
 using HarborPortal.Features.Connections;
 using HarborPortal.Harbor;
@@ -20,17 +19,10 @@ public sealed partial class LocationsHarbor(
     private LocationsOptions Options => options.Value;
 
     /// <summary>How the editor calls this connection's Harbor; null with the reason when it cannot.</summary>
-    public (HarborConnectionSettings? Settings, string? Problem) SettingsFor(HarborConnection connection)
-    {
-        try
-        {
-            return (ConnectionSettings.For(connection, secrets.Unprotect(connection), Options.RequestTimeout), null);
-        }
-        catch (CryptographicException)
-        {
-            return (null, "The stored secret cannot be decrypted (the data protection keys changed): rotate the secret on the connection's page.");
-        }
-    }
+    public (HarborConnectionSettings? Settings, string? Problem) SettingsFor(HarborConnection connection) =>
+        secrets.SettingsFor(connection, Options.RequestTimeout) is { } settings
+            ? (settings, null)
+            : (null, "The stored secret cannot be decrypted (the data protection keys changed): rotate the secret on the connection's page.");
 
     /// <summary>
     /// A search as Harbor can take it in <c>q=name=~…</c>: trimmed and lower-cased (Harbor's names are), or the reason it

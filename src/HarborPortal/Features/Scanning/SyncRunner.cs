@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Net;
-using System.Security.Cryptography;
 using System.Text.Json;
 using System.Threading.Channels;
 using HarborPortal.Data;
@@ -97,12 +96,7 @@ public sealed partial class SyncRunner(
 
     private async Task<SyncRunStatus> SyncAsync(HarborConnection connection, SyncRun run, SyncCounters progress, CancellationTokenSource stop)
     {
-        HarborConnectionSettings settings;
-        try
-        {
-            settings = ConnectionSettings.For(connection, secrets.Unprotect(connection), options.Value.RequestTimeout);
-        }
-        catch (CryptographicException)
+        if (secrets.SettingsFor(connection, options.Value.RequestTimeout) is not { } settings)
         {
             progress.AddError("The stored secret cannot be decrypted (the data protection keys changed); rotate the secret.");
             return SyncRunStatus.Failed;

@@ -18,11 +18,22 @@ public enum Severity
     Critical = 5,
 }
 
+/// <summary>
+/// Where a finding stands. <see cref="Resolved"/> is set by the sync only (the scanner no longer reports it) and a finding
+/// seen again goes back to <see cref="Open"/>; the others are triage decisions. Values are stored, so never renumber.
+/// </summary>
 [JsonConverter(typeof(JsonStringEnumConverter<FindingStatus>))]
 public enum FindingStatus
 {
     Open = 0,
     Resolved = 1,
+    InProgress = 2,
+
+    /// <summary>Needs a justification and an expiry date; the finding reopens by itself when the date passes.</summary>
+    RiskAccepted = 3,
+
+    /// <summary>Needs a justification.</summary>
+    FalsePositive = 4,
 }
 
 /// <summary>

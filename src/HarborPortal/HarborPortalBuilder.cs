@@ -10,6 +10,7 @@ using HarborPortal.Features.Demo;
 using HarborPortal.Features.Findings;
 using HarborPortal.Features.Jobs;
 using HarborPortal.Features.Locations;
+using HarborPortal.Features.Operations;
 using HarborPortal.Features.Scanning;
 using HarborPortal.Features.Webhooks;
 using HarborPortal.Features.Schedules;
@@ -92,6 +93,9 @@ public static class HarborPortalBuilder
 
         services.AddPortalHealthChecks();
 
+        // Operations: correlation ids in the logs (requests and job runs), Prometheus metrics at /metrics.
+        services.AddPortalOperations();
+
         // Behind a TLS-terminating proxy: trust X-Forwarded-* from the configured proxies only.
         services.AddPortalForwardedHeaders();
 
@@ -103,6 +107,7 @@ public static class HarborPortalBuilder
         await app.MigrateDatabaseAsync();
 
         app.UseForwardedHeaders();
+        app.UseCorrelationIds();
 
         // Errors: API callers get problem+json; people get a page that says what happened, never how.
         app.UsePortalErrorPages();
@@ -123,6 +128,7 @@ public static class HarborPortalBuilder
         app.RejectInvalidAntiforgeryTokens();
 
         app.MapPortalHealthChecks();
+        app.MapMetrics();
         // Login through authentik, logout (also back-channel from authentik), session revoke.
         app.MapAuthEndpoints();
         app.MapJobsEndpoints();

@@ -1,3 +1,4 @@
+using HarborPortal.Features.Operations;
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
@@ -14,7 +15,7 @@ namespace HarborPortal.Harbor;
 /// are rows, not configuration) and returns a <see cref="HarborResult{T}"/>: a value, or an expected failure
 /// (unreachable, TLS, timeout, 401, 403, 404, 5xx) with the message to show.
 /// </summary>
-public sealed partial class HarborClient(HarborHttpClients clients, ILogger<HarborClient> logger)
+public sealed partial class HarborClient(HarborHttpClients clients, PortalMetrics metrics, ILogger<HarborClient> logger)
 {
     private const int PageSize = 100;
 
@@ -316,6 +317,7 @@ public sealed partial class HarborClient(HarborHttpClients clients, ILogger<Harb
         {
             // Only the method, the path and the outcome: never headers, so never the Authorization header.
             Log.CallFailed(logger, method.Method, connection.BaseUrl.Authority, pathAndQuery.Split('?')[0], failure.Message);
+            metrics.HarborCallFailed(connection.BaseUrl.Authority, failure);
             return (null, failure);
         }
     }

@@ -1,3 +1,4 @@
+using HarborPortal.Features.Operations;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace HarborPortal.Harbor;
@@ -14,6 +15,9 @@ public static class HarborServiceCollectionExtensions
         }
 
         services.AddLogging();
+        // The client counts its failures (Harbor errors by kind) on the host's meters.
+        services.AddMetrics();
+        services.TryAddSingleton<PortalMetrics>();
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<HarborHttpClients>();
         services.TryAddSingleton<HarborClient>();

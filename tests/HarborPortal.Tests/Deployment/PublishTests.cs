@@ -52,10 +52,14 @@ public sealed class PublishTests(ITestOutputHelper output) : IAsyncLifetime
                 ["ASPNETCORE_URLS"] = url,
                 ["Portal__DataDirectory"] = _dataDirectory,
                 ["LocalAdmin__Password"] = "Published-Test-Pa55word!",
+                // What docs/operations.md tells operators to set for a log collector: one JSON object per line, with scopes.
+                ["Logging__Console__FormatterName"] = "json",
+                ["Logging__Console__FormatterOptions__IncludeScopes"] = "true",
             },
         };
         using var app = Process.Start(start)!;
-        app.OutputDataReceived += (_, e) => { if (e.Data is not null) { Log(e.Data); } };
+        var stdout = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        app.OutputDataReceived += (_, e) => { if (e.Data is not null) { stdout.Enqueue(e.Data); Log(e.Data); } };
         app.ErrorDataReceived += (_, e) => { if (e.Data is not null) { Log(e.Data); } };
         app.BeginOutputReadLine();
         app.BeginErrorReadLine();
@@ -76,6 +80,22 @@ public sealed class PublishTests(ITestOutputHelper output) : IAsyncLifetime
 
             var deadProbe = await RunAsync("dotnet", $"HarborPortal.dll healthcheck http://127.0.0.1:{FreePort.Next()}/healthz", _publishDirectory, TimeSpan.FromSeconds(30));
             Assert.Equal(1, deadProbe.ExitCode);
+
+            // Logs: JSON lines, and a request's entries carry its correlation id.
+            using var webhook = new HttpRequestMessage(HttpMethod.Post, "/api/webhooks/harbor/4242") { Content = new StringContent("{}") };
+            webhook.Headers.Add("X-Correlation-Id", "published-test-7");
+            Assert.Equal(HttpStatusCode.NotFound, (await client.SendAsync(webhook)).StatusCode);
+            var refused = await WaitForLineAsync(stdout, line => line.Contains("published-test-7", StringComparison.Ordinal));
+            using (var entry = System.Text.Json.JsonDocument.Parse(refused))
+            {
+                Assert.Equal("Information", entry.RootElement.GetProperty("LogLevel").GetString());
+                Assert.Contains(entry.RootElement.GetProperty("Scopes").EnumerateArray(), scope =>
+                    scope.ValueKind == System.Text.Json.JsonValueKind.Object && scope.TryGetProperty("CorrelationId", out var id) && id.GetString() == "published-test-7");
+            }
+
+            // Metrics: Prometheus' text format from this machine.
+            var metrics = await client.GetStringAsync("/metrics");
+            Assert.Contains("harborportal_webhook_deliveries_total{status_code=\"404\"} 1", metrics, StringComparison.Ordinal);
         }
         finally
         {
@@ -94,6 +114,22 @@ public sealed class PublishTests(ITestOutputHelper output) : IAsyncLifetime
         {
             // The test already finished.
         }
+    }
+
+    private static async Task<string> WaitForLineAsync(System.Collections.Concurrent.ConcurrentQueue<string> lines, Func<string, bool> match)
+    {
+        for (var i = 0; i < 100; i++)
+        {
+            if (lines.FirstOrDefault(match) is { } line)
+            {
+                return line;
+            }
+
+            await Task.Delay(100);
+        }
+
+        Assert.Fail("no such log line within 10 seconds:\n" + string.Join('\n', lines));
+        return "";
     }
 
     private static async Task WaitUntilReadyAsync(HttpClient client, Process app)

@@ -28,6 +28,9 @@ public sealed class PortalApplication : WebApplicationFactory<Program>
     /// <summary>A path that signs the client in with a test principal (see <see cref="SignInAsAsync"/>); only in tests.</summary>
     private const string TestSignInPath = "/__test/signin";
 
+    /// <summary>A request header that sets the client's IP address as the server sees it (only in tests).</summary>
+    public const string TestClientAddressHeader = "X-Test-Client-Address";
+
     private readonly IDictionary<string, string?> _settings;
     private readonly ITestOutputHelper? _output;
     private readonly Action<IServiceCollection>? _configureServices;
@@ -160,6 +163,12 @@ public sealed class PortalApplication : WebApplicationFactory<Program>
         {
             app.Use(async (context, nextMiddleware) =>
             {
+                // The test server gives requests no client address; a test that needs one (the metrics allow-list) names it.
+                if (context.Request.Headers[TestClientAddressHeader] is [{ } address])
+                {
+                    context.Connection.RemoteIpAddress = IPAddress.Parse(address);
+                }
+
                 if (context.Request.Path != TestSignInPath || !HttpMethods.IsPost(context.Request.Method))
                 {
                     await nextMiddleware(context);
@@ -201,7 +210,8 @@ public sealed class PortalApplication : WebApplicationFactory<Program>
     }
 }
 
-public sealed record CapturedLog(LogLevel Level, string Category, string Message, Exception? Exception);
+/// <param name="Scopes">The key/value pairs of the logging scopes around the entry (a request's correlation id, a job run's id).</param>
+public sealed record CapturedLog(LogLevel Level, string Category, string Message, Exception? Exception, IReadOnlyDictionary<string, object?>? Scopes = null);
 
 public sealed record CommandResult(int ExitCode, string Output, string Error);
 
@@ -228,24 +238,40 @@ public sealed class TestClock : TimeProvider
     }
 }
 
-internal sealed class CapturingLoggerProvider(ConcurrentQueue<CapturedLog> logs, ITestOutputHelper? output) : ILoggerProvider
+internal sealed class CapturingLoggerProvider(ConcurrentQueue<CapturedLog> logs, ITestOutputHelper? output) : ILoggerProvider, ISupportExternalScope
 {
-    public ILogger CreateLogger(string categoryName) => new CapturingLogger(categoryName, logs, output);
+    // The host's scope stack (BeginScope on any logger lands here), read when an entry is written, as the console logger does.
+    private IExternalScopeProvider _scopes = new LoggerExternalScopeProvider();
+
+    public ILogger CreateLogger(string categoryName) => new CapturingLogger(categoryName, logs, output, this);
+
+    public void SetScopeProvider(IExternalScopeProvider scopeProvider) => _scopes = scopeProvider;
 
     public void Dispose()
     {
     }
 
-    private sealed class CapturingLogger(string category, ConcurrentQueue<CapturedLog> logs, ITestOutputHelper? output) : ILogger
+    private sealed class CapturingLogger(string category, ConcurrentQueue<CapturedLog> logs, ITestOutputHelper? output, CapturingLoggerProvider provider) : ILogger
     {
-        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => provider._scopes.Push(state);
 
         public bool IsEnabled(LogLevel logLevel) => logLevel != LogLevel.None;
 
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
         {
             var message = formatter(state, exception);
-            logs.Enqueue(new CapturedLog(logLevel, category, message, exception));
+            var scopes = new Dictionary<string, object?>(StringComparer.Ordinal);
+            provider._scopes.ForEachScope((scope, values) =>
+            {
+                if (scope is IEnumerable<KeyValuePair<string, object>> pairs)
+                {
+                    foreach (var (key, value) in pairs)
+                    {
+                        values[key] = value;
+                    }
+                }
+            }, scopes);
+            logs.Enqueue(new CapturedLog(logLevel, category, message, exception, scopes));
             // The portal's own lines from Information, the framework's from Warning: enough to follow a failing test.
             if (output is not null && logLevel >= (category.StartsWith("HarborPortal", StringComparison.Ordinal) ? LogLevel.Information : LogLevel.Warning))
             {

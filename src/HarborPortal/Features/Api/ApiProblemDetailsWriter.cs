@@ -18,7 +18,7 @@ public sealed class ApiProblemDetailsWriter : IProblemDetailsWriter
         var problem = context.ProblemDetails;
         problem.Status ??= http.Response.StatusCode;
         problem.Title ??= ReasonPhrases.GetReasonPhrase(problem.Status.Value);
-        problem.Extensions.TryAdd("traceId", Activity.Current?.Id ?? http.TraceIdentifier);
+        problem.Extensions.TryAdd("traceId", http.TraceIdentifier);
         return new ValueTask(http.Response.WriteAsJsonAsync(problem, options: null, contentType: "application/problem+json"));
     }
 }

@@ -1,5 +1,6 @@
 using HarborPortal.Data;
 using HarborPortal.Features.Connections;
+using HarborPortal.Features.Operations;
 using Microsoft.Data.Sqlite;
 using Quartz;
 
@@ -19,6 +20,8 @@ public static class JobsSetup
         {
             // On shutdown, running jobs see their token cancelled and are waited for: a sync ends Cancelled, consistent, not cut off.
             quartz.ConfigureScheduler(scheduler => scheduler.ShutdownJobInterruption = ShutdownJobInterruption.WhenWaitingForJobs);
+            // Each job run's log entries carry the run's id, as a request's carry its correlation id.
+            quartz.UseJobFactory<JobRunLogScopeFactory>();
             quartz.UsePersistentStore(store =>
             {
                 store.UseSqlite(SqliteFactory.Instance, connectionString);

@@ -6,6 +6,7 @@ using HarborPortal.Data;
 using HarborPortal.Features.Connections;
 using HarborPortal.Features.Findings;
 using HarborPortal.Features.Locations;
+using HarborPortal.Features.Operations;
 using HarborPortal.Harbor;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
@@ -23,7 +24,7 @@ namespace HarborPortal.Features.Scanning;
 /// </summary>
 public sealed partial class SyncRunner(
     PortalDbContext db, HarborClient harbor, ConnectionSecrets secrets, TimeProvider time,
-    IOptions<ConnectionsOptions> options, ILogger<SyncRunner> logger)
+    IOptions<ConnectionsOptions> options, PortalMetrics metrics, ILogger<SyncRunner> logger)
 {
     /// <summary>A batch is written when it holds this many findings…</summary>
     private const int MaxBatchFindings = 5000;
@@ -92,6 +93,7 @@ public sealed partial class SyncRunner(
         // The run's row is written whatever happened to the job's token: a stopped run must not stay "Running".
         await db.SaveChangesAsync(CancellationToken.None);
         Log.Finished(logger, connection.Name, run.Id, run.Status, run.ArtifactsSeen, run.ReportsFetched, run.FindingsNew, run.FindingsResolved, run.ErrorCount);
+        metrics.SyncFinished(connection.Name, run.Status.ToString(), run.FinishedAt.Value - (run.StartedAt ?? run.FinishedAt.Value), run.FindingsNew, run.FindingsReopened, run.FindingsResolved);
     }
 
     private async Task<SyncRunStatus> SyncAsync(HarborConnection connection, SyncRun run, SyncCounters progress, CancellationTokenSource stop)

@@ -1,3 +1,4 @@
+using HarborPortal.Features.Operations;
 namespace HarborPortal.Features.Webhooks;
 
 /// <summary>
@@ -15,6 +16,14 @@ public static class WebhookEndpoints
         endpoints.MapPost(PathPrefix + "/{connectionId:long}", (long connectionId, HttpRequest request, WebhookReceiver receiver) => receiver.ReceiveAsync(connectionId, request))
             .AllowAnonymous()
             .DisableAntiforgery()
+            // Every answer counted by status, the refusals too: a flood of 401s is what an operator wants to see.
+            .AddEndpointFilter(async (context, next) =>
+            {
+                var result = await next(context);
+                context.HttpContext.RequestServices.GetRequiredService<PortalMetrics>()
+                    .WebhookAnswered(result is IStatusCodeHttpResult { StatusCode: { } status } ? status : context.HttpContext.Response.StatusCode);
+                return result;
+            })
             .ExcludeFromDescription();
         return endpoints;
     }

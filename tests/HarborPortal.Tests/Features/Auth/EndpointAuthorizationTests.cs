@@ -27,6 +27,7 @@ public sealed class EndpointAuthorizationTests : IAsyncLifetime
         "/api/webhooks/harbor/{connectionId:long}", // Harbor's webhooks (the connection's webhook secret is the credential)
         "/healthz",                       // liveness probe
         "/readyz",                        // readiness probe
+        "/metrics",                       // Prometheus scrape: refused (403) outside loopback and Metrics:AllowedNetworks
         "/error",                         // error pages, re-executed for any status
         "/error/{Code:int}",
         "/not-found",

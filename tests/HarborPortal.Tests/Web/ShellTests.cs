@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using System.Net;
 using AngleSharp.Html.Parser;
 using HarborPortal.Tests.Infrastructure;
@@ -22,6 +23,30 @@ public sealed class ShellTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Readyz_Names_The_Check_That_Fails()
+    {
+        using var client = _app.CreateClientWithCookies();
+        var scheduler = await _app.Services.GetRequiredService<Quartz.ISchedulerFactory>().GetScheduler();
+        // Once the host has started it (a moment on a busy machine), the scheduler is put on standby: jobs stop firing.
+        for (var i = 0; i < 100 && !(await client.GetAsync("/readyz")).IsSuccessStatusCode; i++)
+        {
+            await Task.Delay(200);
+        }
+
+        await scheduler.Standby();
+
+        var response = await client.GetAsync("/readyz");
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        using var body = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        Assert.Equal("Unhealthy", body.RootElement.GetProperty("status").GetString());
+        var checks = body.RootElement.GetProperty("checks");
+        Assert.Equal("Healthy", checks.GetProperty("database").GetProperty("status").GetString());
+        Assert.Equal("Unhealthy", checks.GetProperty("scheduler").GetProperty("status").GetString());
+        Assert.Equal("The job scheduler is not running.", checks.GetProperty("scheduler").GetProperty("description").GetString());
+    }
+
+    [Fact]
     public async Task Readyz_Checks_The_Database_And_The_Scheduler()
     {
         using var client = _app.CreateClientWithCookies();
@@ -42,6 +67,10 @@ public sealed class ShellTests : IAsyncLifetime
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.True(File.Exists(Path.Combine(_app.DataDirectory, "harborportal.db")), "the SQLite file is created in the data directory");
+        using var body = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        Assert.Equal("Healthy", body.RootElement.GetProperty("status").GetString());
+        Assert.Equal("Healthy", body.RootElement.GetProperty("checks").GetProperty("database").GetProperty("status").GetString());
+        Assert.Equal("Healthy", body.RootElement.GetProperty("checks").GetProperty("scheduler").GetProperty("status").GetString());
     }
 
     [Theory]

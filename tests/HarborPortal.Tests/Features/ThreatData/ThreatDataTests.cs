@@ -20,6 +20,7 @@ public sealed class ThreatDataTests(ITestOutputHelper output) : IAsyncLifetime
     private const string Log4Shell = "CVE-2021-44228";
     private const string Epss37 = "CVE-2022-0001";
     private const string Epss5 = "CVE-2022-0002";
+    private const string WebP = "CVE-2023-4863";
     private const string Unlisted = "CVE-2020-9999";
 
     private FeedServer _feeds = null!;
@@ -30,6 +31,7 @@ public sealed class ThreatDataTests(ITestOutputHelper output) : IAsyncLifetime
         _feeds = await FeedServer.StartAsync();
         // Small enough that the 256 KB "huge" file is over it, large enough for the fixtures.
         _app = new PortalApplication(new Dictionary<string, string?> { ["ThreatData:MaxBytes"] = "65536" }, output);
+        _app.CreateClient().Dispose(); // start the host: migrations, Quartz
     }
 
     public async Task DisposeAsync()
@@ -91,7 +93,7 @@ public sealed class ThreatDataTests(ITestOutputHelper output) : IAsyncLifetime
     [Fact]
     public async Task Disabling_A_Feed_Removes_Its_Effect_At_Once_And_On_The_Next_Refresh()
     {
-        var ids = await SeedAsync((Log4Shell, Severity.High, FindingStatus.Open), (Epss37, Severity.Medium, FindingStatus.Open));
+        var ids = await SeedAsync((WebP, Severity.High, FindingStatus.Open), (Epss37, Severity.Medium, FindingStatus.Open));
         using var admin = await AdminAsync();
         await PostFormAsync(admin, "/admin/threat-data/kev/settings", new() { ["enabled"] = "true" });
         await PostFormAsync(admin, "/admin/threat-data/epss/settings", new() { ["enabled"] = "true" });

@@ -28,7 +28,9 @@ public static class ThreatDataEndpoints
         // Polled by htmx while a "Fetch now" is under way.
         admin.MapGet("/{feed}/progress", ProgressAsync);
 
+        // Viewer is the /api/v1 baseline every API endpoint names; Security narrows it, and Admin the upload.
         var api = endpoints.MapGroup(ApiEndpoints.Prefix + "/threat-data")
+            .RequireAuthorization(PortalPolicies.Viewer)
             .RequireAuthorization(PortalPolicies.Security)
             .AddEndpointFilter(ConnectionEndpoints.RefuseCookieWritesAsync)
             .WithTags("Threat data");

@@ -15,6 +15,7 @@ using HarborPortal.Features.Scanning;
 using HarborPortal.Features.Webhooks;
 using HarborPortal.Features.Schedules;
 using HarborPortal.Features.Teams;
+using HarborPortal.Features.ThreatData;
 using HarborPortal.Harbor;
 using HarborPortal.Web;
 using Microsoft.AspNetCore.Antiforgery;
@@ -75,6 +76,8 @@ public static class HarborPortalBuilder
 
         // The findings queue: filters, facets, groups and type-ahead over a million findings; explained priority.
         services.AddFindings();
+        // CISA KEV and EPSS feed the priority: daily fetches or uploads, off until an admin enables them.
+        services.AddThreatData();
 
         // Background jobs: Quartz with its store in the portal database.
         builder.AddPortalJobs();
@@ -147,6 +150,7 @@ public static class HarborPortalBuilder
         // /findings fragments (view, type-ahead, counts) and /api/v1/findings, scoped by team.
         app.MapFindingsEndpoints();
         app.MapTeamsEndpoints();
+        app.MapThreatDataEndpoints();
         app.MapRazorComponents<App>();
     }
 

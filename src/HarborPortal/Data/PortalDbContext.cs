@@ -7,6 +7,7 @@ using HarborPortal.Features.Scanning;
 using HarborPortal.Features.Webhooks;
 using HarborPortal.Features.Schedules;
 using HarborPortal.Features.Teams;
+using HarborPortal.Features.ThreatData;
 using Microsoft.EntityFrameworkCore;
 
 namespace HarborPortal.Data;
@@ -50,6 +51,12 @@ public abstract class PortalDbContext(DbContextOptions options) : DbContext(opti
     public DbSet<Team> Teams => Set<Team>();
 
     public DbSet<TeamProject> TeamProjects => Set<TeamProject>();
+
+    public DbSet<ThreatFeed> ThreatFeeds => Set<ThreatFeed>();
+
+    public DbSet<KevEntry> KevEntries => Set<KevEntry>();
+
+    public DbSet<EpssScore> EpssScores => Set<EpssScore>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {

@@ -1,4 +1,5 @@
 using HarborPortal.Data;
+using HarborPortal.Features.ThreatData;
 using Microsoft.EntityFrameworkCore;
 using Quartz;
 
@@ -26,6 +27,7 @@ public sealed partial class PriorityRefreshJob(PortalDbContext db, TimeProvider 
     {
         var changed = 0;
         long after = 0;
+        var threats = await ThreatIntel.LoadAsync(db, cancellationToken);
         while (true)
         {
             var batch = await db.Findings.Where(f => f.Id > after && f.Status == FindingStatus.Open).OrderBy(f => f.Id).Take(BatchSize).ToListAsync(cancellationToken);
@@ -34,7 +36,7 @@ public sealed partial class PriorityRefreshJob(PortalDbContext db, TimeProvider 
                 return changed;
             }
 
-            changed += batch.Count(f => PriorityRules.Apply(f, PriorityContext.For(f, now)));
+            changed += batch.Count(f => PriorityRules.Apply(f, threats.Annotate(PriorityContext.For(f, now), f.VulnerabilityId)));
             await db.SaveChangesAsync(cancellationToken);
             db.ChangeTracker.Clear();
             after = batch[^1].Id;

@@ -10,13 +10,17 @@ namespace HarborPortal.Features.Findings;
 /// <param name="KnownExploited">Listed in CISA's Known Exploited Vulnerabilities catalog.</param>
 /// <param name="ExploitProbability">EPSS: the probability (0–1) of exploitation in the next 30 days.</param>
 /// <param name="RiskAcceptedUntil">A live risk acceptance and its expiry.</param>
+/// <param name="KevCatalogDate">The date of the KEV catalog that said so, for the explanation.</param>
+/// <param name="EpssScoreDate">The date of the EPSS scores, for the explanation.</param>
 public sealed record PriorityContext(
     DateTimeOffset Now,
     bool? ProjectIsPublic = null,
     DateTimeOffset? ImagePushedAt = null,
     bool KnownExploited = false,
     double? ExploitProbability = null,
-    DateTimeOffset? RiskAcceptedUntil = null)
+    DateTimeOffset? RiskAcceptedUntil = null,
+    DateOnly? KevCatalogDate = null,
+    DateOnly? EpssScoreDate = null)
 {
     /// <summary>The context a finding's own stored columns give (what the daily refresh and the evidence page use).</summary>
     public static PriorityContext For(Finding finding, DateTimeOffset now) =>
@@ -89,12 +93,12 @@ public static class PriorityRules
 
         if (context.ExploitProbability is { } epss && epss >= HighExploitProbability)
         {
-            priority = Step(factors, "epss", priority, +1, $"EPSS gives a {epss:P0} chance of exploitation within 30 days");
+            priority = Step(factors, "epss", priority, +1, $"EPSS {epss * 100:0} %{Dated("scores", context.EpssScoreDate)}: a high chance of exploitation within 30 days");
         }
 
         if (context.KnownExploited)
         {
-            factors.Add(new PriorityFactor("kev", priority, Severity.Critical, "known to be exploited in the wild (CISA KEV)"));
+            factors.Add(new PriorityFactor("kev", priority, Severity.Critical, $"known to be exploited in the wild (CISA KEV{(context.KevCatalogDate is { } catalog ? $", catalog of {catalog:yyyy-MM-dd}" : "")})"));
             priority = Severity.Critical;
         }
 
@@ -148,6 +152,8 @@ public static class PriorityRules
         factors.Add(new PriorityFactor(rule, from, to, reason));
         return to;
     }
+
+    private static string Dated(string what, DateOnly? date) => date is { } day ? $" ({what} of {day:yyyy-MM-dd})" : "";
 
     private static string Days(TimeSpan age) => age.TotalDays < 1 ? "less than a day" : $"{(int)age.TotalDays} days";
 }

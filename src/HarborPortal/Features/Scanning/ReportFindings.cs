@@ -1,4 +1,5 @@
 using HarborPortal.Features.Findings;
+using HarborPortal.Features.ThreatData;
 using HarborPortal.Harbor;
 
 namespace HarborPortal.Features.Scanning;
@@ -9,7 +10,7 @@ public static class ReportFindings
     /// <param name="repositoryName">The full repository name, project included.</param>
     public static List<Finding> From(
         HarborVulnerabilityReport report, HarborScanOverview? overview, long connectionId, string projectName, string repositoryName, string digest, string tags,
-        PriorityContext priority)
+        PriorityContext priority, ThreatIntel? threats = null)
     {
         var now = priority.Now;
         var scanner = report.Scanner ?? overview?.Scanner;
@@ -37,7 +38,7 @@ public static class ReportFindings
         // After the loop: an index's twins only add evidence digests, which no priority rule reads.
         foreach (var finding in findings)
         {
-            PriorityRules.Apply(finding, priority);
+            PriorityRules.Apply(finding, threats?.Annotate(priority, finding.VulnerabilityId) ?? priority);
         }
 
         return findings;

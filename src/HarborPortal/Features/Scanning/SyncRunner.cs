@@ -7,6 +7,7 @@ using HarborPortal.Features.Connections;
 using HarborPortal.Features.Findings;
 using HarborPortal.Features.Locations;
 using HarborPortal.Features.Operations;
+using HarborPortal.Features.ThreatData;
 using HarborPortal.Harbor;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
@@ -108,7 +109,7 @@ public sealed partial class SyncRunner(
             connection, settings, run.TargetList, await ConnectionLocations.ForAsync(db, connection.Id, stop.Token),
             await db.ScannedArtifacts.AsNoTracking().Where(a => a.ConnectionId == connection.Id)
                 .ToDictionaryAsync(a => new ArtifactKey(a.RepositoryName, a.Digest), stop.Token),
-            progress);
+            progress) { Threats = await ThreatIntel.LoadAsync(db, stop.Token) };
 
         await db.Database.OpenConnectionAsync(stop.Token);
         try
@@ -515,7 +516,7 @@ public sealed partial class SyncRunner(
             Kind = ArtifactOutcomeKind.Report,
             ScanCompletedAt = item.Completed ?? now,
             Findings = ReportFindings.From(body, item.Overview, context.Connection.Id, outcome.ProjectName, outcome.RepositoryName, outcome.Digest, outcome.Tags,
-                new PriorityContext(now, context.PublicProjects.TryGetValue(outcome.ProjectName, out var isPublic) ? isPublic : null, item.PushedAt)),
+                new PriorityContext(now, context.PublicProjects.TryGetValue(outcome.ProjectName, out var isPublic) ? isPublic : null, item.PushedAt), context.Threats),
         };
     }
 
@@ -643,6 +644,9 @@ public sealed partial class SyncRunner(
 
         /// <summary>Whether each project is public in Harbor (a priority factor): from the listing, or read once per project in a targeted run.</summary>
         public ConcurrentDictionary<string, bool> PublicProjects { get; } = new(StringComparer.Ordinal);
+
+        /// <summary>KEV and EPSS, read once per run.</summary>
+        public ThreatIntel Threats { get; init; } = ThreatIntel.None;
 
         public bool ScanRequestsRefused => Volatile.Read(ref _scanRequestsRefused) == 1;
 

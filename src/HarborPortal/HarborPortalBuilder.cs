@@ -8,6 +8,7 @@ using HarborPortal.Features.Auth;
 using HarborPortal.Features.Connections;
 using HarborPortal.Features.Demo;
 using HarborPortal.Features.Findings;
+using HarborPortal.Features.Imports;
 using HarborPortal.Features.Jobs;
 using HarborPortal.Features.Locations;
 using HarborPortal.Features.Scanning;
@@ -74,6 +75,8 @@ public static class HarborPortalBuilder
 
         // The findings queue: filters, facets, groups and type-ahead over a million findings; explained priority.
         services.AddFindings();
+        // Trivy JSON and SARIF uploads: findings of their own source tools.
+        services.AddImports();
 
         // Background jobs: Quartz with its store in the portal database.
         builder.AddPortalJobs();
@@ -140,6 +143,7 @@ public static class HarborPortalBuilder
         app.MapScheduleEndpoints();
         // /findings fragments (view, type-ahead, counts) and /api/v1/findings, scoped by team.
         app.MapFindingsEndpoints();
+        app.MapImportEndpoints();
         app.MapTeamsEndpoints();
         app.MapRazorComponents<App>();
     }

@@ -275,6 +275,21 @@ public sealed class ImportTests(ITestOutputHelper output)
         Assert.All(imported, f => Assert.Equal((payments.ProjectIsPublic, payments.ImagePushedAt), (f.ProjectIsPublic, f.ImagePushedAt)));
     }
 
+    [Fact]
+    public async Task The_Import_Call_Is_In_The_OpenApi_Document_As_A_Multipart_Form()
+    {
+        await using var app = new PortalApplication(Settings, output);
+        using var browser = app.CreateClientWithCookies();
+        await app.SignInAsAsync(browser, "sam", PortalRoles.Security);
+
+        using var document = JsonDocument.Parse(await browser.GetStringAsync("/api/v1/openapi.json"));
+
+        var post = document.RootElement.GetProperty("paths").GetProperty("/api/v1/findings/imports").GetProperty("post");
+        var form = post.GetProperty("requestBody").GetProperty("content").GetProperty("multipart/form-data").GetRawText();
+        Assert.All(new[] { "\"file\"", "\"connectionId\"", "\"image\"", "\"format\"" }, field => Assert.Contains(field, form, StringComparison.Ordinal));
+        Assert.Contains("Trivy JSON report or a SARIF 2.1.0 log", post.GetProperty("summary").GetString(), StringComparison.Ordinal);
+    }
+
     internal static async Task<ImportResponse> ImportAsync(HttpClient client, string token, byte[] file, string connectionId, string image = Image)
     {
         using var response = await ApiImportAsync(client, token, Form(file, "trivy-payments-api.json", connectionId, image));

@@ -8,6 +8,7 @@ using HarborPortal.Features.Auth;
 using HarborPortal.Features.Connections;
 using HarborPortal.Features.Demo;
 using HarborPortal.Features.Findings;
+using HarborPortal.Features.Imports;
 using HarborPortal.Features.Jobs;
 using HarborPortal.Features.Locations;
 using HarborPortal.Features.Operations;
@@ -78,6 +79,8 @@ public static class HarborPortalBuilder
         services.AddFindings();
         // CISA KEV and EPSS feed the priority: daily fetches or uploads, off until an admin enables them.
         services.AddThreatData();
+        // Trivy JSON and SARIF uploads: findings of their own source tools.
+        services.AddImports();
 
         // Background jobs: Quartz with its store in the portal database.
         builder.AddPortalJobs();
@@ -149,6 +152,7 @@ public static class HarborPortalBuilder
         app.MapScheduleEndpoints();
         // /findings fragments (view, type-ahead, counts) and /api/v1/findings, scoped by team.
         app.MapFindingsEndpoints();
+        app.MapImportEndpoints();
         app.MapTeamsEndpoints();
         app.MapThreatDataEndpoints();
         app.MapRazorComponents<App>();

@@ -57,7 +57,9 @@ public sealed class SyncWriter : IDisposable
             ("$tags", SqliteType.Text), ("$status", SqliteType.Text), ("$completed", SqliteType.Integer), ("$now", SqliteType.Integer));
         _deleteArtifact = Command($"DELETE FROM ScannedArtifacts WHERE {artifact}",
             ("$connection", SqliteType.Integer), ("$repository", SqliteType.Text), ("$digest", SqliteType.Text));
-        _existing = Command($"SELECT Id, Identity, Status, {EvidenceColumns} FROM Findings WHERE {artifact}",
+        // Harbor's report speaks only for Harbor's findings: imported reports of the same image (Features/Imports) keep theirs.
+        const string harborOnly = $"SourceTool = '{Finding.HarborSource}'";
+        _existing = Command($"SELECT Id, Identity, Status, {EvidenceColumns} FROM Findings WHERE {artifact} AND {harborOnly}",
             ("$connection", SqliteType.Integer), ("$repository", SqliteType.Text), ("$digest", SqliteType.Text));
         _insert = Command(
             $"INSERT INTO Findings ({FindingColumns}) VALUES ($identity, $connection, $project, $repository, $digest, $tags, $vulnerability, $package, " +
@@ -85,7 +87,7 @@ public sealed class SyncWriter : IDisposable
             $"UPDATE Findings SET Status = {(int)FindingStatus.Resolved}, ResolvedReason = $reason, ResolvedAt = $now WHERE Id = $id",
             ("$reason", SqliteType.Text), ("$now", SqliteType.Integer), ("$id", SqliteType.Integer));
         _touch = Command(
-            $"UPDATE Findings SET LastSeenAt = $now WHERE {artifact} AND Status <> {(int)FindingStatus.Resolved} AND LastSeenAt <> $now",
+            $"UPDATE Findings SET LastSeenAt = $now WHERE {artifact} AND {harborOnly} AND Status <> {(int)FindingStatus.Resolved} AND LastSeenAt <> $now",
             ("$now", SqliteType.Integer), ("$connection", SqliteType.Integer), ("$repository", SqliteType.Text), ("$digest", SqliteType.Text));
         _event = Command(
             "INSERT INTO FindingEvents (FindingId, At, Kind, Reason, SyncRunId) VALUES ($finding, $now, $kind, $reason, $run)",

@@ -10,6 +10,7 @@ using HarborPortal.Features.Demo;
 using HarborPortal.Features.Findings;
 using HarborPortal.Features.Jobs;
 using HarborPortal.Features.Locations;
+using HarborPortal.Features.Posture;
 using HarborPortal.Features.Scanning;
 using HarborPortal.Features.Webhooks;
 using HarborPortal.Features.Schedules;
@@ -68,6 +69,8 @@ public static class HarborPortalBuilder
         services.AddScanning();
         services.AddHarborWebhooks();
         services.AddScanLocations();
+        // Harbor's own security settings, checked after every full sync and on demand; failures become findings.
+        services.AddPosture();
 
         // Sync schedules per connection: Quartz cron triggers, reconciled with their table at start.
         services.AddSchedules();
@@ -135,6 +138,7 @@ public static class HarborPortalBuilder
         // /admin/connections form posts and /api/v1/connections (Admin only; the API writes with tokens only).
         app.MapConnectionEndpoints();
         app.MapSyncEndpoints();
+        app.MapPostureEndpoints();
         app.MapHarborWebhooks();
         app.MapLocationsEndpoints();
         app.MapScheduleEndpoints();

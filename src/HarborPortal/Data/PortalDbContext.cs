@@ -3,6 +3,7 @@ using HarborPortal.Features.Auth;
 using HarborPortal.Features.Connections;
 using HarborPortal.Features.Findings;
 using HarborPortal.Features.Locations;
+using HarborPortal.Features.Posture;
 using HarborPortal.Features.Scanning;
 using HarborPortal.Features.Webhooks;
 using HarborPortal.Features.Schedules;
@@ -50,6 +51,8 @@ public abstract class PortalDbContext(DbContextOptions options) : DbContext(opti
     public DbSet<Team> Teams => Set<Team>();
 
     public DbSet<TeamProject> TeamProjects => Set<TeamProject>();
+
+    public DbSet<PostureResult> PostureResults => Set<PostureResult>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
 using HarborPortal.Data;
@@ -29,6 +30,9 @@ public sealed partial class PostureRunner(
     /// <summary>The project or robot is gone from Harbor, or the project left the scanned locations.</summary>
     public const string NoLongerApplies = "no longer applies";
 
+    // One run at a time per connection (the button and a sync's end may meet): each replaces the connection's results.
+    private static readonly ConcurrentDictionary<long, SemaphoreSlim> Running = new();
+
     /// <summary>Runs the checks now; null when the connection does not exist.</summary>
     public async Task<PostureRunSummary?> RunAsync(long connectionId, string? requestedBy, long? syncRunId, CancellationToken cancellationToken)
     {
@@ -51,7 +55,18 @@ public sealed partial class PostureRunner(
             assessment = await assessor.AssessAsync(settings, locations, cancellationToken);
         }
 
-        var summary = await RecordAsync(connectionId, assessment, requestedBy, syncRunId, cancellationToken);
+        var gate = Running.GetOrAdd(connectionId, _ => new SemaphoreSlim(1, 1));
+        await gate.WaitAsync(cancellationToken);
+        PostureRunSummary summary;
+        try
+        {
+            summary = await RecordAsync(connectionId, assessment, requestedBy, syncRunId, cancellationToken);
+        }
+        finally
+        {
+            gate.Release();
+        }
+
         Log.Assessed(logger, connection.Name, summary.Passed, summary.Failed, summary.NotAssessed, summary.FindingsNew, summary.FindingsResolved);
         return summary;
     }

@@ -12,6 +12,7 @@ using HarborPortal.Features.Imports;
 using HarborPortal.Features.Jobs;
 using HarborPortal.Features.Locations;
 using HarborPortal.Features.Operations;
+using HarborPortal.Features.Posture;
 using HarborPortal.Features.Scanning;
 using HarborPortal.Features.Webhooks;
 using HarborPortal.Features.Schedules;
@@ -71,6 +72,8 @@ public static class HarborPortalBuilder
         services.AddScanning();
         services.AddHarborWebhooks();
         services.AddScanLocations();
+        // Harbor's own security settings, checked after every full sync and on demand; failures become findings.
+        services.AddPosture();
 
         // Sync schedules per connection: Quartz cron triggers, reconciled with their table at start.
         services.AddSchedules();
@@ -147,6 +150,7 @@ public static class HarborPortalBuilder
         // /admin/connections form posts and /api/v1/connections (Admin only; the API writes with tokens only).
         app.MapConnectionEndpoints();
         app.MapSyncEndpoints();
+        app.MapPostureEndpoints();
         app.MapHarborWebhooks();
         app.MapLocationsEndpoints();
         app.MapScheduleEndpoints();

@@ -48,6 +48,8 @@ public sealed partial class HarborSimulator
                 ["projects"] when get => ListProjects(context, caller),
                 ["projects", var p] when get => GetProject(context, caller, p),
                 ["projects", var p, "metadatas"] when get => GetMetadata(context, caller, p),
+                ["projects", var p, "scanner"] when get => GetProjectScanner(context, caller, p),
+                ["scanners"] when get => ListScanners(context, caller),
                 ["projects", var p, "repositories"] when get => ListRepositories(context, caller, p),
                 ["projects", var p, "repositories", var r] when get => GetRepository(caller, p, r),
                 ["projects", var p, "repositories", var r, "artifacts"] when get => ListArtifacts(context, caller, p, r),

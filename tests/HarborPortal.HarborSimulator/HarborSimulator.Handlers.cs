@@ -34,9 +34,9 @@ public sealed partial class HarborSimulator
     {
         var info = new JsonObject
         {
-            ["auth_mode"] = "db_auth",
+            ["auth_mode"] = _state.AuthMode,
             ["banner_message"] = "",
-            ["oidc_provider_name"] = "",
+            ["oidc_provider_name"] = _state.AuthMode == "oidc_auth" ? "authentik" : "",
             ["primary_auth_mode"] = false,
             ["self_registration"] = false,
         };
@@ -346,6 +346,53 @@ public sealed partial class HarborSimulator
         artifact = _state.Artifacts.FirstOrDefault(a => a.Repository == fullName && (isDigest ? a.Digest == reference : a.Tags.Contains(reference)))!;
         notFound = Error(404, "NOT_FOUND", $"artifact {fullName}{(isDigest ? "@" : ":")}{reference} not found");
         return artifact is not null;
+    }
+
+    private List<SimScanner> ScannerRegistrations() =>
+        _state.Scanners ?? (_state.ScannerConfigured ? [new SimScanner()] : []);
+
+    private static JsonObject ScannerJson(SimScanner scanner) => new()
+    {
+        ["adapter"] = scanner.Name,
+        ["auth"] = "",
+        ["capabilities"] = new JsonObject { ["support_sbom"] = true, ["support_vulnerability"] = true },
+        ["create_time"] = "2024-05-20T07:41:09.000Z",
+        ["description"] = "",
+        ["disabled"] = scanner.Disabled,
+        ["health"] = scanner.Health,
+        ["is_default"] = scanner.IsDefault,
+        ["name"] = scanner.Name,
+        ["skip_certVerify"] = false,
+        ["update_time"] = "2024-05-20T07:41:09.000Z",
+        ["url"] = scanner.Url,
+        ["use_internal_addr"] = true,
+        ["uuid"] = scanner.Uuid,
+        ["vendor"] = scanner.Vendor,
+        ["version"] = scanner.Version,
+    };
+
+    // GET /scanners: system scanner:list (admins; robots only when granted).
+    private Reply ListScanners(HttpContext context, Caller? caller)
+    {
+        if (caller is null)
+        {
+            return Unauthorized();
+        }
+
+        return CanSystem(caller, "scanner", "list")
+            ? Page(context, ScannerRegistrations(), ScannerJson)
+            : Error(403, "FORBIDDEN", caller.Name);
+    }
+
+    // GET /projects/{p}/scanner: the project's registration (the system default here); no scanner = 200 with no body.
+    private Reply GetProjectScanner(HttpContext context, Caller? caller, string nameOrId)
+    {
+        if (!TryProject(caller, FindProject(context, nameOrId), nameOrId, "scanner", "read", out _, out var refusal))
+        {
+            return refusal;
+        }
+
+        return ScannerRegistrations().FirstOrDefault(s => s.IsDefault) is { } scanner ? new Reply(200, ScannerJson(scanner)) : new Reply(200);
     }
 
     private Reply ListRobots(HttpContext context, Caller? caller)

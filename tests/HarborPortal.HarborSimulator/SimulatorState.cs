@@ -16,6 +16,15 @@ public sealed class SimulatorState
     /// <summary>When false: scans answer 412, reports 404, the scan-all schedule 412 — as Harbor does without a scanner.</summary>
     public bool ScannerConfigured { get; set; } = true;
 
+    /// <summary>What <c>/systeminfo</c> reports as <c>auth_mode</c> (<c>db_auth</c>, <c>oidc_auth</c>, <c>ldap_auth</c>, …).</summary>
+    public string AuthMode { get; set; } = "db_auth";
+
+    /// <summary>
+    /// Scanner registrations (<c>GET /scanners</c>, a project's scanner). Null: one healthy default Trivy when
+    /// <see cref="ScannerConfigured"/>, none otherwise.
+    /// </summary>
+    public List<SimScanner>? Scanners { get; set; }
+
     public List<SimUser> Users { get; set; } = [];
     public List<SimProject> Projects { get; set; } = [];
     public List<SimRepository> Repositories { get; set; } = [];
@@ -265,6 +274,19 @@ public sealed class SimPermission
 }
 
 public sealed record SimAccess(string Resource, string Action);
+
+/// <summary>A scanner registration; <see cref="Health"/> is what Harbor's ping of the adapter found (<c>healthy</c>/<c>unhealthy</c>).</summary>
+public sealed class SimScanner
+{
+    public string Uuid { get; set; } = "6f7d5b3a-2c1e-4d8b-9a0f-1e2d3c4b5a69";
+    public string Name { get; set; } = "Trivy";
+    public string Url { get; set; } = "http://trivy-adapter:8080";
+    public bool Disabled { get; set; }
+    public bool IsDefault { get; set; } = true;
+    public string Health { get; set; } = "healthy";
+    public string Vendor { get; set; } = "Aqua Security";
+    public string Version { get; set; } = "v0.58.2";
+}
 
 /// <summary>Harbor's vulnerability report mime types, exact strings (§6.1).</summary>
 public static class HarborMimeTypes

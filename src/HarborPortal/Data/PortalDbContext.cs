@@ -3,6 +3,7 @@ using HarborPortal.Features.Auth;
 using HarborPortal.Features.Connections;
 using HarborPortal.Features.Findings;
 using HarborPortal.Features.Locations;
+using HarborPortal.Features.Posture;
 using HarborPortal.Features.Scanning;
 using HarborPortal.Features.Webhooks;
 using HarborPortal.Features.Schedules;
@@ -57,6 +58,7 @@ public abstract class PortalDbContext(DbContextOptions options) : DbContext(opti
     public DbSet<KevEntry> KevEntries => Set<KevEntry>();
 
     public DbSet<EpssScore> EpssScores => Set<EpssScore>();
+    public DbSet<PostureResult> PostureResults => Set<PostureResult>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {

@@ -173,6 +173,14 @@ public sealed partial class HarborClient(HarborHttpClients clients, PortalMetric
     public Task<HarborResult<Dictionary<string, HarborConfigurationValue>>> GetConfigurationsAsync(HarborConnectionSettings connection, CancellationToken cancellationToken = default) =>
         GetAsync(connection, "configurations", Json.DictionaryStringHarborConfigurationValue, "Harbor administrator", cancellationToken);
 
+    /// <summary>Every scanner registration (system <c>scanner:list</c>: administrators, or a robot granted it).</summary>
+    public Task<HarborResult<IReadOnlyList<HarborScannerRegistration>>> ListScannersAsync(HarborConnectionSettings connection, CancellationToken cancellationToken = default) =>
+        ListAllAsync(connection, "scanners", "", Json.ListHarborScannerRegistration, "scanner:list", cancellationToken);
+
+    /// <summary>The scanner a project uses (its own or the system default; <c>scanner:read</c>); null = no scanner (empty body).</summary>
+    public Task<HarborResult<HarborScannerRegistration>> GetProjectScannerAsync(HarborConnectionSettings connection, string projectName, CancellationToken cancellationToken = default) =>
+        GetAsync(connection, $"projects/{Uri.EscapeDataString(projectName)}/scanner", Json.HarborScannerRegistration, "scanner:read", cancellationToken);
+
     /// <summary>A repository name as Harbor wants it in a path: encoded twice (<c>app/api</c> → <c>app%252Fapi</c>, §1.8).</summary>
     public static string EncodeRepositoryName(string repositoryName) => Uri.EscapeDataString(Uri.EscapeDataString(repositoryName));
 

@@ -295,6 +295,22 @@ public sealed record HarborRetentionPolicy
     public IReadOnlyList<JsonElement>? Rules { get; init; }
 }
 
+/// <summary>A scanner registration (<c>GET /scanners</c>, <c>GET /projects/{p}/scanner</c>); the credential is never returned.</summary>
+public sealed record HarborScannerRegistration
+{
+    public string? Uuid { get; init; }
+    public string? Name { get; init; }
+    public string? Url { get; init; }
+    public bool Disabled { get; init; }
+    public bool IsDefault { get; init; }
+
+    /// <summary><c>healthy</c>, <c>unhealthy</c>, or empty when Harbor did not ping the adapter.</summary>
+    public string? Health { get; init; }
+
+    public string? Vendor { get; init; }
+    public string? Version { get; init; }
+}
+
 public sealed record HarborConfigurationValue(JsonElement Value, bool Editable);
 
 /// <summary>Harbor's vulnerability report mime types (exact strings, space after the semicolon).</summary>
@@ -361,5 +377,7 @@ internal sealed class HarborTimeConverter : JsonConverter<DateTimeOffset?>
 [JsonSerializable(typeof(HarborRetentionPolicy))]
 [JsonSerializable(typeof(HarborCveAllowlist))]
 [JsonSerializable(typeof(Dictionary<string, HarborConfigurationValue>))]
+[JsonSerializable(typeof(List<HarborScannerRegistration>))]
+[JsonSerializable(typeof(HarborScannerRegistration))]
 [JsonSerializable(typeof(HarborErrorEnvelope))]
 internal sealed partial class HarborJsonContext : JsonSerializerContext;

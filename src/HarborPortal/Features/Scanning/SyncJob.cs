@@ -11,7 +11,7 @@ namespace HarborPortal.Features.Scanning;
 /// different connections sync side by side. Each trigger carries the run's id.
 /// </summary>
 [DisallowConcurrentExecution]
-public sealed class SyncJob(SyncRunner runner, SyncRequests requests) : IJob
+public sealed class SyncJob(SyncRunner runner, SyncRequests requests, Posture.PostureRunner posture) : IJob
 {
     public const string ConnectionIdKey = "connectionId";
     public const string RunIdKey = "runId";
@@ -31,6 +31,7 @@ public sealed class SyncJob(SyncRunner runner, SyncRequests requests) : IJob
         }
 
         await runner.RunAsync(connectionId, long.Parse(runId, CultureInfo.InvariantCulture), cancellationToken);
+        await posture.RunAfterSyncAsync(connectionId, long.Parse(runId, CultureInfo.InvariantCulture), cancellationToken);
     }
 }
 

@@ -146,8 +146,8 @@ public sealed class ConnectionApiTests(ITestOutputHelper output) : IAsyncLifetim
             .ToList();
 
         // CRUD (5), rotate, verify, the latest verification, sync (Features/Scanning), GET/PUT locations (Features/Locations)
-        // and the schedule's GET/PUT (Features/Schedules).
-        Assert.Equal(13, endpoints.Count);
+        // the schedule's GET/PUT (Features/Schedules) and the posture's POST/GET (Features/Posture).
+        Assert.Equal(15, endpoints.Count);
         Assert.All(endpoints, e => Assert.Contains(e.Metadata.GetOrderedMetadata<IAuthorizeData>(), a => a.Policy == PortalPolicies.Admin));
         await Task.CompletedTask;
     }

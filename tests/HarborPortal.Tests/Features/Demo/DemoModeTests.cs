@@ -40,7 +40,8 @@ public sealed partial class DemoModeTests(ITestOutputHelper output)
             Assert.StartsWith("http://127.0.0.1:", connection.BaseUrl, StringComparison.Ordinal);
             Assert.Equal(HarborPortal.HarborSimulator.DefaultScenario.PortalRobot, connection.UserName);
             Assert.True(await db.Findings.CountAsync(f => f.ConnectionId == connection.Id) > 0);
-            Assert.Equal(run.FindingsNew, await db.Findings.CountAsync());
+            // The scanner's findings; the posture checks that follow the sync add their own.
+            Assert.Equal(run.FindingsNew, await db.Findings.CountAsync(f => f.SourceTool == HarborPortal.Features.Findings.Finding.HarborSource));
             Assert.True(await db.AuditEvents.AnyAsync(e => e.Action == "connection.create" && e.Actor == DemoHarbor.Actor));
         }
 

@@ -6,6 +6,7 @@ using HarborPortal.Features.Api;
 using HarborPortal.Features.Audit;
 using HarborPortal.Features.Auth;
 using HarborPortal.Features.Connections;
+using HarborPortal.Features.Dashboard;
 using HarborPortal.Features.Demo;
 using HarborPortal.Features.Findings;
 using HarborPortal.Features.Jobs;
@@ -75,6 +76,9 @@ public static class HarborPortalBuilder
         // The findings queue: filters, facets, groups and type-ahead over a million findings; explained priority.
         services.AddFindings();
 
+        // The dashboard (`/`): figures over the findings, daily snapshots for the trend, scan coverage.
+        services.AddDashboard();
+
         // Background jobs: Quartz with its store in the portal database.
         builder.AddPortalJobs();
 
@@ -140,6 +144,8 @@ public static class HarborPortalBuilder
         app.MapScheduleEndpoints();
         // /findings fragments (view, type-ahead, counts) and /api/v1/findings, scoped by team.
         app.MapFindingsEndpoints();
+        // GET /api/v1/dashboard: the dashboard's figures as JSON, scoped by team.
+        app.MapDashboardEndpoints();
         app.MapTeamsEndpoints();
         app.MapRazorComponents<App>();
     }

@@ -1,6 +1,7 @@
 using HarborPortal.Features.Audit;
 using HarborPortal.Features.Auth;
 using HarborPortal.Features.Connections;
+using HarborPortal.Features.Dashboard;
 using HarborPortal.Features.Findings;
 using HarborPortal.Features.Locations;
 using HarborPortal.Features.Scanning;
@@ -50,6 +51,8 @@ public abstract class PortalDbContext(DbContextOptions options) : DbContext(opti
     public DbSet<Team> Teams => Set<Team>();
 
     public DbSet<TeamProject> TeamProjects => Set<TeamProject>();
+
+    public DbSet<FindingSnapshot> FindingSnapshots => Set<FindingSnapshot>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {

@@ -113,7 +113,7 @@ public sealed class DashboardTests(DashboardSeed seed) : IClassFixture<Dashboard
         using var browser = await SignInAsync("sam", [], PortalRoles.Security);
         var page = await FindingsPageTests.GetPageAsync(browser, "/");
 
-        var links = page.QuerySelectorAll("a[href^='/findings?']").Cast<IHtmlAnchorElement>().ToList();
+        var links = page.QuerySelectorAll("main a[href^='/findings?']").Cast<IHtmlAnchorElement>().ToList();
         Assert.True(links.Count >= 40, $"only {links.Count} links to the queue");
         foreach (var link in links)
         {
@@ -149,7 +149,7 @@ public sealed class DashboardTests(DashboardSeed seed) : IClassFixture<Dashboard
         using var browser = await SignInAsync("vera", [], PortalRoles.Viewer);
         var page = await FindingsPageTests.GetPageAsync(browser, "/");
 
-        var links = page.QuerySelectorAll("a[href^='/artifacts']").Cast<IHtmlAnchorElement>().ToList();
+        var links = page.QuerySelectorAll("main a[href^='/artifacts']").Cast<IHtmlAnchorElement>().ToList();
         Assert.Equal(6, links.Count);
         foreach (var link in links)
         {

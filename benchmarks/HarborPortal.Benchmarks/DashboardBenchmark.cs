@@ -67,27 +67,45 @@ public sealed class DashboardBenchmark : IBenchmarkCommand
         Console.WriteLine($"Load average before measuring: {(File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "n/a")}");
         foreach (var (name, scope) in new[] { ("everyone", FindingScope.Everything), ($"developer ({string.Join(", ", developerProjects)})", new FindingScope(developerProjects)) })
         {
-            var times = new List<double>();
+            // Cold: a fresh cache each run, so every figure is computed (the first run warms SQLite's page cache and is not counted).
+            var cold = new List<double>();
             DashboardFigures? figures = null;
+            var cache = new DashboardCache(TimeProvider.System);
             for (var run = 0; run < runs + 1; run++)
             {
-                await using var db = new SqlitePortalDbContext(options);
-                var dashboardOptions = Options.Create(new DashboardOptions());
-                var query = new DashboardQuery(db, new ArtifactCoverage(db, dashboardOptions, TimeProvider.System), dashboardOptions, TimeProvider.System);
+                cache = new DashboardCache(TimeProvider.System);
                 var watch = Stopwatch.StartNew();
-                figures = await query.LoadAsync(scope, cancellationToken);
+                figures = await LoadAsync(options, scope, cache, cancellationToken);
                 if (run > 0)
                 {
-                    // The first run warms the page cache, as the portal's first request after start does.
-                    times.Add(watch.Elapsed.TotalMilliseconds);
+                    cold.Add(watch.Elapsed.TotalMilliseconds);
                 }
             }
 
-            times.Sort();
-            Console.WriteLine($"Dashboard for {name}: median {times[times.Count / 2]:N0} ms, max {times[^1]:N0} ms over {runs} runs "
-                + $"({figures!.OpenFindings:N0} open, {figures.UniqueVulnerabilities:N0} unique vulnerabilities)");
+            // Warm: the heavy figures (unique vulnerabilities, top 10s, MTTR) from the cache, as within DashboardCache.MaxAge.
+            var warm = new List<double>();
+            for (var run = 0; run < runs; run++)
+            {
+                var watch = Stopwatch.StartNew();
+                await LoadAsync(options, scope, cache, cancellationToken);
+                warm.Add(watch.Elapsed.TotalMilliseconds);
+            }
+
+            cold.Sort();
+            warm.Sort();
+            Console.WriteLine($"Dashboard for {name} ({figures!.OpenFindings:N0} open, {figures.UniqueVulnerabilities:N0} unique vulnerabilities): "
+                + $"every figure computed median {cold[cold.Count / 2]:N0} ms (max {cold[^1]:N0}); heavy figures cached median {warm[warm.Count / 2]:N0} ms (max {warm[^1]:N0}); {runs} runs each");
         }
 
+        Console.WriteLine($"Load average after measuring: {(File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "n/a")}");
         return 0;
+    }
+
+    private static async Task<DashboardFigures> LoadAsync(DbContextOptions<SqlitePortalDbContext> options, FindingScope scope, DashboardCache cache, CancellationToken cancellationToken)
+    {
+        await using var db = new SqlitePortalDbContext(options);
+        var dashboardOptions = Options.Create(new DashboardOptions());
+        var query = new DashboardQuery(db, new ArtifactCoverage(db, dashboardOptions, TimeProvider.System), dashboardOptions, TimeProvider.System, cache);
+        return await query.LoadAsync(scope, cancellationToken);
     }
 }

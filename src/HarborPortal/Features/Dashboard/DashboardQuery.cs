@@ -13,7 +13,7 @@ namespace HarborPortal.Features.Dashboard;
 /// triggers), the trend from FindingSnapshots, dates and ages from the indexes on FirstSeenAt, ResolvedAt and
 /// (Status, Severity, FirstSeenAt); only the two top-10 lists group the open findings themselves. Days and weeks are UTC.
 /// </summary>
-public sealed class DashboardQuery(PortalDbContext db, ArtifactCoverage coverage, IOptions<DashboardOptions> options, TimeProvider time)
+public sealed class DashboardQuery(PortalDbContext db, ArtifactCoverage coverage, IOptions<DashboardOptions> options, TimeProvider time, DashboardCache cache)
 {
     public const int TrendDays = 90;
     public const int Weeks = 12;
@@ -52,30 +52,44 @@ public sealed class DashboardQuery(PortalDbContext db, ArtifactCoverage coverage
             .OrderByDescending(f => f.Count).ThenBy(f => f.Label, StringComparer.Ordinal)
             .ToList();
 
-        // Distinct vulnerabilities: each known id (FindingTerms) probes its own index for one open finding.
-        long unique = 0;
-        await ReadAsync(
-            $"SELECT count(*) FROM \"FindingTerms\" AS t WHERE t.\"Kind\" = {(int)FindingTermKind.Vulnerability} AND EXISTS "
-            + $"(SELECT 1 FROM \"Findings\" INDEXED BY IX_Findings_VulnerabilityId_Priority WHERE \"VulnerabilityId\" = t.\"Value\" AND {OpenCondition} AND {scopeCondition})",
-            sql, r => unique = r.GetInt64(0), cancellationToken);
+        // The figures that group every open finding (seconds at a million) are shared for a few minutes per scope.
+        var heavy = await cache.GetOrAddAsync(scope, () => HeavyAsync(today, scope, cancellationToken));
 
         return new DashboardFigures(
             now,
             scope.IsRestricted,
             openTotal,
             QueueLink(Open),
-            unique,
+            heavy.UniqueVulnerabilities,
             QueueLink(Open with { Group = FindingGrouping.Vulnerability }),
             bySeverity,
             byTool,
             await TrendAsync(today, openTotal, scope, cancellationToken),
             await WeeksAsync(today, scope, cancellationToken),
-            await TopVulnerabilitiesAsync(scope, cancellationToken),
-            await TopImagesAsync(scope, cancellationToken),
-            await ResolveTimesAsync(today, scope, cancellationToken),
+            heavy.TopVulnerabilities,
+            heavy.TopImages,
+            heavy.MeanTimeToResolve,
             await SlaBreachesAsync(today, scope, cancellationToken),
             await LastSyncsAsync(cancellationToken),
             await coverage.CountsAsync(scope, cancellationToken));
+    }
+
+    private async Task<HeavyFigures> HeavyAsync(DateOnly today, FindingScope scope, CancellationToken cancellationToken)
+    {
+        var sql = new FindingSql(new FindingFilter(), scope);
+        long unique = 0;
+        // Everyone: each known id (FindingTerms) probes its own index for one open finding. A developer's few projects:
+        // their findings, read by the project index, are fewer than the ids.
+        var text = scope.IsRestricted
+            ? $"SELECT count(DISTINCT \"VulnerabilityId\") FROM \"Findings\" INDEXED BY IX_Findings_ProjectName_Priority WHERE {OpenCondition} AND {FindingSql.Where(sql.Terms)}"
+            : $"SELECT count(*) FROM \"FindingTerms\" AS t WHERE t.\"Kind\" = {(int)FindingTermKind.Vulnerability} AND EXISTS "
+              + $"(SELECT 1 FROM \"Findings\" INDEXED BY IX_Findings_VulnerabilityId_Priority WHERE \"VulnerabilityId\" = t.\"Value\" AND {OpenCondition})";
+        await ReadAsync(text, sql, r => unique = r.GetInt64(0), cancellationToken);
+        return new HeavyFigures(
+            unique,
+            await TopVulnerabilitiesAsync(scope, cancellationToken),
+            await TopImagesAsync(scope, cancellationToken),
+            await ResolveTimesAsync(today, scope, cancellationToken));
     }
 
     /// <summary>

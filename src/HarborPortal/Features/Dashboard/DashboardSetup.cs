@@ -9,6 +9,7 @@ public static class DashboardSetup
     {
         services.AddOptions<DashboardOptions>().BindConfiguration(DashboardOptions.SectionName);
         services.AddScoped<DashboardQuery>();
+        services.AddSingleton<DashboardCache>();
         services.AddScoped<ArtifactCoverage>();
 
         services.AddQuartz(quartz =>

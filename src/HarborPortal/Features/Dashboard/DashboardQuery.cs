@@ -81,7 +81,7 @@ public sealed class DashboardQuery(PortalDbContext db, ArtifactCoverage coverage
         // Everyone: each known id (FindingTerms) probes its own index for one open finding. A developer's few projects:
         // their findings, read by the project index, are fewer than the ids.
         var text = scope.IsRestricted
-            ? $"SELECT count(DISTINCT \"VulnerabilityId\") FROM \"Findings\" INDEXED BY IX_Findings_ProjectName_Priority WHERE {OpenCondition} AND {FindingSql.Where(sql.Terms)}"
+            ? $"SELECT count(DISTINCT \"VulnerabilityId\") FROM \"Findings\" {IndexFor(scope, null)} WHERE {OpenCondition} AND {FindingSql.Where(sql.Terms)}"
             : $"SELECT count(*) FROM \"FindingTerms\" AS t WHERE t.\"Kind\" = {(int)FindingTermKind.Vulnerability} AND EXISTS "
               + $"(SELECT 1 FROM \"Findings\" INDEXED BY IX_Findings_VulnerabilityId_Priority WHERE \"VulnerabilityId\" = t.\"Value\" AND {OpenCondition})";
         await ReadAsync(text, sql, r => unique = r.GetInt64(0), cancellationToken);
@@ -131,7 +131,7 @@ public sealed class DashboardQuery(PortalDbContext db, ArtifactCoverage coverage
             var bucket = "CASE " + string.Join(" ", Enumerable.Range(1, Weeks).Select(i => $"WHEN \"{column}\" < {bounds[i]} THEN {i - 1}")) + " END";
             var counts = new long[Weeks];
             await ReadAsync(
-                $"SELECT {bucket}, count(*) FROM \"Findings\" WHERE \"{column}\" >= {bounds[0]} AND \"{column}\" < {bounds[Weeks]} AND {FindingSql.Where(sql.Terms)} GROUP BY 1",
+                $"SELECT {bucket}, count(*) FROM \"Findings\" {IndexFor(scope, $"IX_Findings_{column}")} WHERE \"{column}\" >= {bounds[0]} AND \"{column}\" < {bounds[Weeks]} AND {FindingSql.Where(sql.Terms)} GROUP BY 1",
                 sql, r => counts[r.GetInt32(0)] = r.GetInt64(1), cancellationToken);
             return counts;
         }
@@ -151,7 +151,7 @@ public sealed class DashboardQuery(PortalDbContext db, ArtifactCoverage coverage
         // Images are (connection, repository, digest), as the queue's image grouping counts them.
         await ReadAsync(
             "SELECT \"VulnerabilityId\", max(\"WorstSeverity\"), count(*), sum(\"Occurrences\") FROM "
-            + "(SELECT \"VulnerabilityId\", max(\"Severity\") AS \"WorstSeverity\", count(*) AS \"Occurrences\" FROM \"Findings\" "
+            + $"(SELECT \"VulnerabilityId\", max(\"Severity\") AS \"WorstSeverity\", count(*) AS \"Occurrences\" FROM \"Findings\" {IndexFor(scope, null)} "
             + $"WHERE {OpenCondition} AND {FindingSql.Where(sql.Terms)} GROUP BY \"VulnerabilityId\", \"ConnectionId\", \"RepositoryName\", \"Digest\") "
             + $"GROUP BY \"VulnerabilityId\" ORDER BY 3 DESC, 4 DESC, \"VulnerabilityId\" LIMIT {TopCount}",
             sql,
@@ -167,7 +167,7 @@ public sealed class DashboardQuery(PortalDbContext db, ArtifactCoverage coverage
         var top = new List<TopImage>();
         await ReadAsync(
             "SELECT \"ConnectionId\", max(\"ProjectName\"), \"RepositoryName\", \"Digest\", max(\"Tags\"), "
-            + $"sum(\"Severity\" = {(int)Severity.Critical}) AS \"Critical\", sum(\"Severity\" = {(int)Severity.High}) AS \"High\" FROM \"Findings\" "
+            + $"sum(\"Severity\" = {(int)Severity.Critical}) AS \"Critical\", sum(\"Severity\" = {(int)Severity.High}) AS \"High\" FROM \"Findings\" {IndexFor(scope, null)} "
             + $"WHERE {OpenCondition} AND \"Severity\" IN ({(int)Severity.Critical}, {(int)Severity.High}) AND {FindingSql.Where(sql.Terms)} "
             + $"GROUP BY \"ConnectionId\", \"RepositoryName\", \"Digest\" ORDER BY 6 DESC, 7 DESC, \"RepositoryName\", \"Digest\" LIMIT {TopCount}",
             sql,
@@ -190,7 +190,7 @@ public sealed class DashboardQuery(PortalDbContext db, ArtifactCoverage coverage
         var rows = new Dictionary<Severity, (long Count, double Days)>();
         // Stored dates are (ticks / 1000) << 11 in UTC (DateTimeOffsetToBinaryConverter): shifting gives 100 µs units.
         await ReadAsync(
-            $"SELECT \"Severity\", count(*), avg((\"ResolvedAt\" >> 11) - (\"FirstSeenAt\" >> 11)) FROM \"Findings\" "
+            $"SELECT \"Severity\", count(*), avg((\"ResolvedAt\" >> 11) - (\"FirstSeenAt\" >> 11)) FROM \"Findings\" {IndexFor(scope, "IX_Findings_ResolvedAt")} "
             + $"WHERE \"ResolvedAt\" >= {sql.Parameter(FindingSql.Stored(Start(from)))} AND \"Status\" = {(int)FindingStatus.Resolved} AND {FindingSql.Where(sql.Terms)} GROUP BY \"Severity\"",
             sql, r => rows[(Severity)r.GetInt32(0)] = (r.GetInt64(1), r.GetDouble(2) * 1000 / TimeSpan.TicksPerDay), cancellationToken);
         return [.. SeveritiesDescending.Where(s => s is not (Severity.None or Severity.Unknown) || rows.ContainsKey(s)).Select(s => new ResolveTime(
@@ -210,7 +210,7 @@ public sealed class DashboardQuery(PortalDbContext db, ArtifactCoverage coverage
             var sql = new FindingSql(new FindingFilter(), scope);
             long count = 0;
             await ReadAsync(
-                $"SELECT count(*) FROM \"Findings\" INDEXED BY IX_Findings_Status_Severity_FirstSeenAt WHERE {OpenCondition} AND \"Severity\" = {(int)severity} "
+                $"SELECT count(*) FROM \"Findings\" {IndexFor(scope, "IX_Findings_Status_Severity_FirstSeenAt")} WHERE {OpenCondition} AND \"Severity\" = {(int)severity} "
                 + $"AND \"FirstSeenAt\" < {sql.Parameter(FindingSql.Stored(Start(lastDay.AddDays(1))))} AND {FindingSql.Where(sql.Terms)}",
                 sql, r => count = r.GetInt64(0), cancellationToken);
             breaches.Add(new SlaBreach(severity, days, lastDay, count, QueueLink(Open with { Severities = [severity], FirstSeenTo = lastDay })));
@@ -229,6 +229,11 @@ public sealed class DashboardQuery(PortalDbContext db, ArtifactCoverage coverage
                 $"/admin/connections/{c.Id.ToString(CultureInfo.InvariantCulture)}/syncs/{run.Id.ToString(CultureInfo.InvariantCulture)}")
             : new ConnectionSync(c.Id, c.Name, null, null, null, null))];
     }
+
+    // A developer's projects hold few findings beside everyone's: reading them by the project index beats any range over
+    // all findings. Everyone's figures name the index that serves their condition.
+    private static string IndexFor(FindingScope scope, string? everyone) =>
+        scope.ProjectNames is { Count: > 0 } ? "INDEXED BY IX_Findings_ProjectName_Priority" : everyone is null || scope.IsRestricted ? "" : $"INDEXED BY {everyone}";
 
     private static DateTimeOffset Start(DateOnly day) => new(day.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
 

@@ -6,6 +6,7 @@ using HarborPortal.Features.Api;
 using HarborPortal.Features.Audit;
 using HarborPortal.Features.Auth;
 using HarborPortal.Features.Connections;
+using HarborPortal.Features.Dashboard;
 using HarborPortal.Features.Demo;
 using HarborPortal.Features.Findings;
 using HarborPortal.Features.Imports;
@@ -85,6 +86,9 @@ public static class HarborPortalBuilder
         // Trivy JSON and SARIF uploads: findings of their own source tools.
         services.AddImports();
 
+        // The dashboard (`/`): figures over the findings, daily snapshots for the trend, scan coverage.
+        services.AddDashboard();
+
         // Background jobs: Quartz with its store in the portal database.
         builder.AddPortalJobs();
 
@@ -157,6 +161,8 @@ public static class HarborPortalBuilder
         // /findings fragments (view, type-ahead, counts) and /api/v1/findings, scoped by team.
         app.MapFindingsEndpoints();
         app.MapImportEndpoints();
+        // GET /api/v1/dashboard: the dashboard's figures as JSON, scoped by team.
+        app.MapDashboardEndpoints();
         app.MapTeamsEndpoints();
         app.MapThreatDataEndpoints();
         app.MapRazorComponents<App>();

@@ -1,6 +1,7 @@
 using HarborPortal.Features.Audit;
 using HarborPortal.Features.Auth;
 using HarborPortal.Features.Connections;
+using HarborPortal.Features.Dashboard;
 using HarborPortal.Features.Findings;
 using HarborPortal.Features.Locations;
 using HarborPortal.Features.Posture;
@@ -59,6 +60,7 @@ public abstract class PortalDbContext(DbContextOptions options) : DbContext(opti
 
     public DbSet<EpssScore> EpssScores => Set<EpssScore>();
     public DbSet<PostureResult> PostureResults => Set<PostureResult>();
+    public DbSet<FindingSnapshot> FindingSnapshots => Set<FindingSnapshot>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {

@@ -57,6 +57,15 @@ public sealed record FindingFilter
     /// <summary>First seen on or before this UTC day (the whole day included).</summary>
     public DateOnly? FirstSeenTo { get; init; }
 
+    /// <summary>Exact image digest (with <see cref="Repository"/>, one image: the dashboard's top images link here).</summary>
+    public string? Digest { get; init; }
+
+    /// <summary>Resolved on or after this UTC day.</summary>
+    public DateOnly? ResolvedFrom { get; init; }
+
+    /// <summary>Resolved on or before this UTC day (the whole day included).</summary>
+    public DateOnly? ResolvedTo { get; init; }
+
     public FindingSortKey Sort { get; init; } = FindingSortKey.Priority;
 
     public bool Ascending { get; init; }
@@ -65,7 +74,8 @@ public sealed record FindingFilter
 
     public bool IsEmpty => SourceTools.Count == 0 && Severities.Count == 0 && Priorities.Count == 0 && Statuses.Count == 0
         && ConnectionIds.Count == 0 && Project is null && Repository is null && Vulnerability is null && Package is null
-        && FixAvailable is null && FirstSeenFrom is null && FirstSeenTo is null;
+        && FixAvailable is null && FirstSeenFrom is null && FirstSeenTo is null
+        && Digest is null && ResolvedFrom is null && ResolvedTo is null;
 
     /// <summary>
     /// Reads the query string (<c>severity=Critical&amp;severity=High</c> or <c>severity=Critical,High</c>). Every value that
@@ -179,6 +189,9 @@ public sealed record FindingFilter
             FixAvailable = fix,
             FirstSeenFrom = Date("from"),
             FirstSeenTo = Date("to"),
+            Digest = Text("digest"),
+            ResolvedFrom = Date("resolved-from"),
+            ResolvedTo = Date("resolved-to"),
             Sort = sort,
             Ascending = ascending,
             Group = group,
@@ -187,6 +200,11 @@ public sealed record FindingFilter
         if (filter.FirstSeenFrom is { } from && filter.FirstSeenTo is { } to && from > to)
         {
             problems["to"] = ["The end of the first-seen range is before its start."];
+        }
+
+        if (filter.ResolvedFrom is { } resolvedFrom && filter.ResolvedTo is { } resolvedTo && resolvedFrom > resolvedTo)
+        {
+            problems["resolved-to"] = ["The end of the resolved range is before its start."];
         }
 
         errors = problems;
@@ -243,6 +261,9 @@ public sealed record FindingFilter
         Add("fix", FixAvailable switch { true => "yes", false => "no", null => null });
         Add("from", FirstSeenFrom?.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture));
         Add("to", FirstSeenTo?.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture));
+        Add("digest", Digest);
+        Add("resolved-from", ResolvedFrom?.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture));
+        Add("resolved-to", ResolvedTo?.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture));
         if (includeView)
         {
             Add("sort", Sort == FindingSortKey.Priority ? null : SortName(Sort));

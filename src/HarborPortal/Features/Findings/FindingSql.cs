@@ -178,6 +178,17 @@ internal sealed class FindingSql
                 "IX_Findings_ConnectionId_RepositoryName_Digest", InFacetCounts: false));
         }
 
+        if (filter.Digest is { } digest)
+        {
+            // With a repository, one image: the sync's (ConnectionId, RepositoryName, Digest) index seeks it; alone, the
+            // same index is read without touching the table.
+            terms.Add(new FilterTerm("digest",
+                $"\"ConnectionId\" IN (SELECT DISTINCT \"ConnectionId\" FROM \"FindingCounts\")"
+                + (filter.Repository is { } imageRepository ? $" AND \"RepositoryName\" = {Parameter(imageRepository)}" : "")
+                + $" AND \"Digest\" = {Parameter(digest)}",
+                "IX_Findings_ConnectionId_RepositoryName_Digest", InFacetCounts: false));
+        }
+
         if (filter.Vulnerability is { } vulnerability)
         {
             // Ids are compared without case (cve-2024-1 finds CVE-2024-1) through the distinct ids, so the findings' own
@@ -212,6 +223,23 @@ internal sealed class FindingSql
 
             terms.Add(new FilterTerm("first-seen", string.Join(" AND ", conditions), "IX_Findings_FirstSeenAt", InFacetCounts: false,
                 new Dictionary<FindingSortKey, OrderedIndex> { [FindingSortKey.FirstSeen] = new("IX_Findings_FirstSeenAt", [""]) }));
+        }
+
+        if (filter.ResolvedFrom is not null || filter.ResolvedTo is not null)
+        {
+            var conditions = new List<string>();
+            if (filter.ResolvedFrom is { } from)
+            {
+                conditions.Add($"\"ResolvedAt\" >= {Parameter(Stored(new DateTimeOffset(from.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero)))}");
+            }
+
+            if (filter.ResolvedTo is { } to)
+            {
+                conditions.Add($"\"ResolvedAt\" < {Parameter(Stored(new DateTimeOffset(to.AddDays(1).ToDateTime(TimeOnly.MinValue), TimeSpan.Zero)))}");
+            }
+
+            // The dashboard's index (migration 20261123040000): resolved findings are few beside open ones.
+            terms.Add(new FilterTerm("resolved", string.Join(" AND ", conditions), "IX_Findings_ResolvedAt", InFacetCounts: false));
         }
 
         return terms;

@@ -140,6 +140,8 @@ public static class HarborPortalBuilder
         app.MapScheduleEndpoints();
         // /findings fragments (view, type-ahead, counts) and /api/v1/findings, scoped by team.
         app.MapFindingsEndpoints();
+        // /findings/export.csv|json and /api/v1/findings/export: the queue's view as a file, streamed.
+        app.MapFindingsExportEndpoints();
         app.MapTeamsEndpoints();
         app.MapRazorComponents<App>();
     }

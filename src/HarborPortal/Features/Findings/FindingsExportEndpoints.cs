@@ -26,7 +26,9 @@ public static class FindingsExportEndpoints
             .RequireAuthorization(PortalPolicies.Viewer)
             .WithTags("Findings")
             .WithSummary("Every finding matching the queue's filters (the query-string names of /findings), in the page's order, as one CSV or JSON file streamed as it is read.")
-            .Produces(StatusCodes.Status200OK, contentType: "text/csv", additionalContentTypes: "application/json")
+            .WithDescription("CSV: a header row, then one row per finding (RFC 4180, UTF-8; cells that start like a spreadsheet formula get a leading apostrophe). "
+                + "JSON: an array of objects with the same columns (tags as an array). The file name carries the filter and the UTC time.")
+            .Produces<string>(StatusCodes.Status200OK, "text/csv", "application/json")
             .ProducesValidationProblem();
         return endpoints;
     }

@@ -17,7 +17,7 @@ internal static class ExportThroughput
     public static async Task MeasureAsync(DbContextOptions<SqlitePortalDbContext> options, IReadOnlyList<string> projects, CancellationToken cancellationToken)
     {
         Console.WriteLine();
-        Console.WriteLine("Export (streamed, keyset chunks of " + FindingsExport.ChunkSize.ToString("N0") + "; DESIGN.md has no figure: memory must not grow with the rows)");
+        Console.WriteLine($"Export (streamed, keyset chunks of {FindingsExport.ChunkSize:N0}; DESIGN.md has no figure: memory must not grow with the rows)");
         Console.WriteLine($"{"view",-26} {"format",6} {"rows",10} {"seconds",8} {"rows/s",10} {"MB out",8} {"peak heap +MB",14}");
         foreach (var (name, filter) in new (string, FindingFilter)[]
         {

@@ -1,3 +1,4 @@
+using AngleSharp.Dom;
 using AngleSharp.Html.Dom;
 using HarborPortal.Components.Shared;
 using HarborPortal.Features.Findings;
@@ -15,8 +16,8 @@ public sealed class FindingsComponentsTests
     [Fact]
     public async Task The_Table_Shows_One_Row_Per_Finding_With_Its_Link_Badges_Versions_And_Image()
     {
-        var withFix = Finding(4, 101);
-        var withoutFix = Finding(35, 102);
+        var withFix = Seeded(4, 101);
+        var withoutFix = Seeded(35, 102);
         withoutFix.CvssScore = null;
 
         var page = await ComponentRenderer.RenderAsync<FindingsTable>(new Dictionary<string, object?> { ["Items"] = new List<Finding> { withFix, withoutFix }, ["ConnectionNames"] = Connections });
@@ -57,7 +58,7 @@ public sealed class FindingsComponentsTests
     [Fact]
     public async Task A_Connection_That_No_Longer_Exists_Is_Named_By_Its_Id()
     {
-        var page = await ComponentRenderer.RenderAsync<FindingsTable>(new Dictionary<string, object?> { ["Items"] = new List<Finding> { Finding(14, 7) } });
+        var page = await ComponentRenderer.RenderAsync<FindingsTable>(new Dictionary<string, object?> { ["Items"] = new List<Finding> { Seeded(14, 7) } });
 
         Assert.Contains("connection 2", page.QuerySelector("tbody tr")!.TextContent, StringComparison.Ordinal);
     }
@@ -90,7 +91,7 @@ public sealed class FindingsComponentsTests
         Assert.Equal("Severity", fieldset.QuerySelector("legend")!.TextContent);
         var boxes = fieldset.QuerySelectorAll<IHtmlInputElement>("input[type=checkbox]").ToList();
         Assert.All(boxes, b => Assert.Equal("severity", b.Name));
-        Assert.Equal(["Critical", "High", "Low"], boxes.Select(b => b.Value));
+        Assert.Equal(["Critical", "High", "Low"], boxes.Select(b => b.Value ?? ""));
         Assert.Equal([true, false, true], boxes.Select(b => b.IsChecked));
         var counts = fieldset.QuerySelectorAll("[data-count]").ToList();
         Assert.Equal(["1,234", "0", "—"], counts.Select(c => c.TextContent));
@@ -178,7 +179,7 @@ public sealed class FindingsComponentsTests
         Assert.True(page.QuerySelector("[data-testid=export-csv]")!.HasAttribute("download"));
     }
 
-    private static Finding Finding(int seed, long id)
+    private static Finding Seeded(int seed, long id)
     {
         var finding = FindingSeeds.Create(seed);
         finding.Id = id;

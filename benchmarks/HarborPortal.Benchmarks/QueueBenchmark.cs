@@ -57,6 +57,7 @@ public sealed class QueueBenchmark : IBenchmarkCommand
             // Wall times on a shared machine: the load says how much of them is waiting for a core.
             Console.WriteLine($"Load average before measuring: {(File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "n/a")}");
             await MeasureAsync(options, data, runs, cancellationToken);
+            await ExportThroughput.MeasureAsync(options, data.Projects, cancellationToken);
             Console.WriteLine($"Load average after measuring: {(File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "n/a")}");
             await MeasureIngestionAsync(connectionString, data, findings, cancellationToken);
             return 0;

@@ -163,6 +163,8 @@ public static class HarborPortalBuilder
         app.MapImportEndpoints();
         // GET /api/v1/dashboard: the dashboard's figures as JSON, scoped by team.
         app.MapDashboardEndpoints();
+        // /findings/export.csv|json and /api/v1/findings/export: the queue's view as a file, streamed.
+        app.MapFindingsExportEndpoints();
         app.MapTeamsEndpoints();
         app.MapThreatDataEndpoints();
         app.MapRazorComponents<App>();

@@ -50,4 +50,29 @@ public sealed class FindingsTests(PortalServerFixture server, BrowserFixture bro
         await Expect(findings.Rows).ToHaveCountAsync(critical);
         await Expect(findings.Occurrences).ToHaveTextAsync(critical.ToString());
     });
+
+    [Fact]
+    public Task Filter_By_Source_Tool_And_Severity_Open_A_Finding_Go_Back_And_Export_The_Filtered_List() => WithPageAsync(async page =>
+    {
+        var security = IdentityProviderFixture.User("sec");
+        await (await LoginPage.OpenAsync(page)).LogInViaAuthentikAsync(security.Username, security.Password);
+        var findings = await Pages.FindingsPage.OpenAsync(page);
+        var expected = FindingSeeds.Sorted(_findings.Where(f => f.SourceTool == FindingSeeds.Import && f.Severity == Severity.Critical), FindingSortKey.Priority, ascending: false)
+            .Select(f => f.Id).ToList();
+
+        await findings.FilterBySourceToolAsync(FindingSeeds.Import);
+        await findings.FilterBySeverityAsync("Critical");
+        await Expect(findings.Rows).ToHaveCountAsync(expected.Count);
+        await findings.OpenFindingAsync(0);
+        await findings.GoBackAsync();
+
+        await Expect(findings.SourceToolCheckbox(FindingSeeds.Import)).ToBeCheckedAsync();
+        await Expect(findings.SeverityCheckbox("Critical")).ToBeCheckedAsync();
+        await Expect(findings.Rows).ToHaveCountAsync(expected.Count);
+
+        var (fileName, text) = await findings.ExportCsvAsync();
+
+        Assert.Matches(@"^findings-source-trivy-import-severity-critical-\d{8}T\d{4}Z\.csv$", fileName);
+        Assert.Equal(expected, Csv.Parse(text).Skip(1).Select(r => long.Parse(r[0])));
+    });
 }

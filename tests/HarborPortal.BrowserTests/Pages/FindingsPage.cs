@@ -15,6 +15,8 @@ public sealed class FindingsPage(IPage page)
 
     public ILocator SeverityCheckbox(string severity) => page.Locator($"[data-facet=severity] input[value='{severity}']");
 
+    public ILocator SourceToolCheckbox(string tool) => page.Locator($"[data-facet=source] input[value='{tool}']");
+
     /// <summary>The severity badge of every row (the second badge; the first is the priority).</summary>
     public ILocator RowSeverities => Rows.Locator("td:nth-child(2) [data-severity]");
 
@@ -34,6 +36,22 @@ public sealed class FindingsPage(IPage page)
         await SeverityCheckbox(severity).CheckAsync();
         await Expect(page).ToHaveURLAsync(new Regex($"[?&]severity={severity}"));
         await Expect(SeverityCheckbox(severity)).ToBeCheckedAsync();
+    }
+
+    /// <summary>Ticks one source tool; htmx swaps the view in place and the address bar follows.</summary>
+    public async Task FilterBySourceToolAsync(string tool)
+    {
+        await SourceToolCheckbox(tool).CheckAsync();
+        await Expect(page).ToHaveURLAsync(new Regex("[?&]source="));
+        await Expect(SourceToolCheckbox(tool)).ToBeCheckedAsync();
+    }
+
+    /// <summary>Downloads the view as CSV from the toolbar; returns the file's suggested name and its text.</summary>
+    public async Task<(string FileName, string Text)> ExportCsvAsync()
+    {
+        var download = await page.RunAndWaitForDownloadAsync(() => page.GetByTestId("export-csv").ClickAsync());
+        var path = await download.PathAsync();
+        return (download.SuggestedFilename, await File.ReadAllTextAsync(path));
     }
 
     /// <summary>Opens the finding of the given row and waits for its evidence page; returns its vulnerability id.</summary>

@@ -88,9 +88,12 @@ public sealed class FindingQueue(PortalDbContext db)
     /// <summary>The <see cref="FewRows"/> threshold this instance uses (tests lower it to exercise the other plans on small data).</summary>
     public int FewRowsThreshold { get; init; } = FewRows;
 
-    public async Task<FindingPage> PageAsync(FindingFilter filter, FindingScope scope, string? after, int limit = DefaultPageSize, CancellationToken cancellationToken = default)
+    public Task<FindingPage> PageAsync(FindingFilter filter, FindingScope scope, string? after, int limit = DefaultPageSize, CancellationToken cancellationToken = default) =>
+        ReadPageAsync(filter, scope, after, Math.Clamp(limit, 1, MaxPageSize), cancellationToken);
+
+    /// <summary>A page of any size (exports read the whole view in chunks larger than a page, in the page's order).</summary>
+    internal async Task<FindingPage> ReadPageAsync(FindingFilter filter, FindingScope scope, string? after, int limit, CancellationToken cancellationToken)
     {
-        limit = Math.Clamp(limit, 1, MaxPageSize);
         var view = FindingCursor.ViewOf(filter with { Group = FindingGrouping.None });
         var cursor = after is null ? null : FindingCursor.Decode(after, view) ?? throw new InvalidCursorException();
         var sql = new FindingSql(filter with { Group = FindingGrouping.None }, scope);

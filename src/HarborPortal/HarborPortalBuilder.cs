@@ -14,6 +14,7 @@ using HarborPortal.Features.Scanning;
 using HarborPortal.Features.Webhooks;
 using HarborPortal.Features.Schedules;
 using HarborPortal.Features.Teams;
+using HarborPortal.Features.Triage;
 using HarborPortal.Harbor;
 using HarborPortal.Web;
 using Microsoft.AspNetCore.Antiforgery;
@@ -74,6 +75,8 @@ public static class HarborPortalBuilder
 
         // The findings queue: filters, facets, groups and type-ahead over a million findings; explained priority.
         services.AddFindings();
+        // Triage: decisions that follow new images, assignment, comments, the hourly expiry of risk acceptances.
+        services.AddTriage();
 
         // Background jobs: Quartz with its store in the portal database.
         builder.AddPortalJobs();
@@ -140,6 +143,7 @@ public static class HarborPortalBuilder
         app.MapScheduleEndpoints();
         // /findings fragments (view, type-ahead, counts) and /api/v1/findings, scoped by team.
         app.MapFindingsEndpoints();
+        app.MapTriageEndpoints();
         app.MapTeamsEndpoints();
         app.MapRazorComponents<App>();
     }

@@ -7,6 +7,7 @@ using HarborPortal.Features.Scanning;
 using HarborPortal.Features.Webhooks;
 using HarborPortal.Features.Schedules;
 using HarborPortal.Features.Teams;
+using HarborPortal.Features.Triage;
 using Microsoft.EntityFrameworkCore;
 
 namespace HarborPortal.Data;
@@ -50,6 +51,10 @@ public abstract class PortalDbContext(DbContextOptions options) : DbContext(opti
     public DbSet<Team> Teams => Set<Team>();
 
     public DbSet<TeamProject> TeamProjects => Set<TeamProject>();
+
+    public DbSet<TriageDecision> TriageDecisions => Set<TriageDecision>();
+
+    public DbSet<FindingComment> FindingComments => Set<FindingComment>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {

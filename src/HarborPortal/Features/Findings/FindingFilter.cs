@@ -57,6 +57,16 @@ public sealed record FindingFilter
     /// <summary>First seen on or before this UTC day (the whole day included).</summary>
     public DateOnly? FirstSeenTo { get; init; }
 
+    /// <summary>A portal user name, <see cref="AssigneeMe"/> (whoever reads the view) or <see cref="AssigneeNone"/>.</summary>
+    public string? Assignee { get; init; }
+
+    /// <summary>Findings assigned to this team (not the findings of the projects it owns: those are the project filter).</summary>
+    public long? TeamId { get; init; }
+
+    public const string AssigneeMe = "me";
+
+    public const string AssigneeNone = "none";
+
     public FindingSortKey Sort { get; init; } = FindingSortKey.Priority;
 
     public bool Ascending { get; init; }
@@ -65,7 +75,7 @@ public sealed record FindingFilter
 
     public bool IsEmpty => SourceTools.Count == 0 && Severities.Count == 0 && Priorities.Count == 0 && Statuses.Count == 0
         && ConnectionIds.Count == 0 && Project is null && Repository is null && Vulnerability is null && Package is null
-        && FixAvailable is null && FirstSeenFrom is null && FirstSeenTo is null;
+        && FixAvailable is null && FirstSeenFrom is null && FirstSeenTo is null && Assignee is null && TeamId is null;
 
     /// <summary>
     /// Reads the query string (<c>severity=Critical&amp;severity=High</c> or <c>severity=Critical,High</c>). Every value that
@@ -125,6 +135,12 @@ public sealed record FindingFilter
             }
         }
 
+        long? team = null;
+        if (Text("team") is { } teamText)
+        {
+            team = long.TryParse(teamText, NumberStyles.None, CultureInfo.InvariantCulture, out var teamId) ? teamId : Problem<long?>("team", $"'{teamText}' is not a team id.");
+        }
+
         bool? fix = Text("fix")?.ToLowerInvariant() switch
         {
             null or "any" => null,
@@ -179,6 +195,8 @@ public sealed record FindingFilter
             FixAvailable = fix,
             FirstSeenFrom = Date("from"),
             FirstSeenTo = Date("to"),
+            Assignee = Text("assignee"),
+            TeamId = team,
             Sort = sort,
             Ascending = ascending,
             Group = group,
@@ -243,6 +261,8 @@ public sealed record FindingFilter
         Add("fix", FixAvailable switch { true => "yes", false => "no", null => null });
         Add("from", FirstSeenFrom?.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture));
         Add("to", FirstSeenTo?.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture));
+        Add("assignee", Assignee);
+        Add("team", TeamId?.ToString(CultureInfo.InvariantCulture));
         if (includeView)
         {
             Add("sort", Sort == FindingSortKey.Priority ? null : SortName(Sort));

@@ -41,9 +41,9 @@ public sealed class FindingTimelineLoader(PortalDbContext db)
             .OrderByDescending(c => c.At).Take(MaxEntries).ToListAsync(cancellationToken);
         entries.AddRange(comments.Select(c => new TimelineEntry(c.At, "Comment", c.Text, c.Author, null)));
 
-        var decision = finding.TriageDecisionId is { } id ? await db.TriageDecisions.AsNoTracking().SingleOrDefaultAsync(d => d.Id == id, cancellationToken) : null;
+        var current = finding.TriageDecisionId is { } id ? await db.TriageDecisions.AsNoTracking().SingleOrDefaultAsync(d => d.Id == id, cancellationToken) : null;
         var team = finding.AssignedTeamId is { } teamId ? await db.Teams.Where(t => t.Id == teamId).Select(t => t.Name).SingleOrDefaultAsync(cancellationToken) : null;
-        return new FindingTriageView(decision, [.. entries.OrderByDescending(e => e.At).Take(MaxEntries)], team ?? (finding.AssignedTeamId is { } gone ? $"team {gone} (deleted)" : null));
+        return new FindingTriageView(current, [.. entries.OrderByDescending(e => e.At).Take(MaxEntries)], team ?? (finding.AssignedTeamId is { } gone ? $"team {gone} (deleted)" : null));
     }
 
     private static string Describe(FindingEvent e) => e.Kind switch

@@ -177,18 +177,18 @@ public static class TriageEndpoints
     private static async Task<IResult> BulkFormAsync(IFormCollection form, TriageCommands commands, PortalDbContext db, HttpContext context)
     {
         var query = form["filter"].ToString().TrimStart('?');
-        string Back(string key, string message) =>
+        string BackToQueue(string key, string message) =>
             "/findings?" + (query.Length > 0 ? query + "&" : "") + $"{key}={Uri.EscapeDataString(message)}";
 
         var (ids, filterError) = await SelectAsync(db, context, form["all"] == "1" ? null : ParseIds(form["ids"]), form["all"] == "1" ? query : null);
         if (filterError is not null)
         {
-            return TypedResults.LocalRedirect(Back("bulkError", filterError));
+            return TypedResults.LocalRedirect(BackToQueue("bulkError", filterError));
         }
 
         if (ids.Count == 0)
         {
-            return TypedResults.LocalRedirect(Back("bulkError", "Tick at least one finding, or apply to all matching."));
+            return TypedResults.LocalRedirect(BackToQueue("bulkError", "Tick at least one finding, or apply to all matching."));
         }
 
         try
@@ -199,7 +199,7 @@ public static class TriageEndpoints
             {
                 if (!TryReadTeam(form["team"], out var team))
                 {
-                    return TypedResults.LocalRedirect(Back("bulkError", "Choose a team from the list."));
+                    return TypedResults.LocalRedirect(BackToQueue("bulkError", "Choose a team from the list."));
                 }
 
                 outcome = await commands.AssignAsync(ids, new AssignmentChange(form["assignee"], team), context.User, describedFilter, context.RequestAborted);
@@ -209,17 +209,17 @@ public static class TriageEndpoints
                 var change = ReadChange(form, out var errors);
                 if (errors.Count > 0)
                 {
-                    return TypedResults.LocalRedirect(Back("bulkError", First(errors)));
+                    return TypedResults.LocalRedirect(BackToQueue("bulkError", First(errors)));
                 }
 
                 outcome = await commands.TriageAsync(ids, change!, context.User, describedFilter, context.RequestAborted);
             }
 
-            return TypedResults.LocalRedirect(Back("bulkDone", $"{outcome.Selected} selected, {outcome.Changed} changed."));
+            return TypedResults.LocalRedirect(BackToQueue("bulkDone", $"{outcome.Selected} selected, {outcome.Changed} changed."));
         }
         catch (TriageValidationException e)
         {
-            return TypedResults.LocalRedirect(Back("bulkError", e.Message));
+            return TypedResults.LocalRedirect(BackToQueue("bulkError", e.Message));
         }
     }
 

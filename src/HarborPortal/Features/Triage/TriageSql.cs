@@ -9,7 +9,7 @@ namespace HarborPortal.Features.Triage;
 public static class TriageSql
 {
     // The most specific live decision for finding f: digest before repository before project, then the newest.
-    internal const string BestDecisionFor = $"""
+    internal static readonly string BestDecisionFor = $"""
         SELECT d.Id FROM TriageDecisions d
         WHERE d.VulnerabilityId = f.VulnerabilityId AND d.PackageName = f.PackageName AND d.ConnectionId = f.ConnectionId
           AND d.EndedAt IS NULL AND (d.ExpiresAt IS NULL OR d.ExpiresAt > $now)

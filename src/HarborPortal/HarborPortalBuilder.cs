@@ -19,6 +19,7 @@ using HarborPortal.Features.Webhooks;
 using HarborPortal.Features.Schedules;
 using HarborPortal.Features.Teams;
 using HarborPortal.Features.ThreatData;
+using HarborPortal.Features.Triage;
 using HarborPortal.Harbor;
 using HarborPortal.Web;
 using Microsoft.AspNetCore.Antiforgery;
@@ -88,6 +89,8 @@ public static class HarborPortalBuilder
 
         // The dashboard (`/`): figures over the findings, daily snapshots for the trend, scan coverage.
         services.AddDashboard();
+        // Triage: decisions that follow new images, assignment, comments, the hourly expiry of risk acceptances.
+        services.AddTriage();
 
         // Background jobs: Quartz with its store in the portal database.
         builder.AddPortalJobs();
@@ -165,6 +168,7 @@ public static class HarborPortalBuilder
         app.MapDashboardEndpoints();
         // /findings/export.csv|json and /api/v1/findings/export: the queue's view as a file, streamed.
         app.MapFindingsExportEndpoints();
+        app.MapTriageEndpoints();
         app.MapTeamsEndpoints();
         app.MapThreatDataEndpoints();
         app.MapRazorComponents<App>();

@@ -10,3 +10,12 @@
     }
   });
 })();
+
+// The queue's row checkboxes belong to the bulk-action form (form="findings-bulk"): ticking one must not re-run the
+// filter form they sit in (htmx listens for its change events).
+document.addEventListener('change', function (event) {
+  var target = event.target;
+  if (target && target.getAttribute && target.getAttribute('form') === 'findings-bulk') {
+    event.stopPropagation();
+  }
+}, true);

@@ -10,6 +10,7 @@ using HarborPortal.Features.Webhooks;
 using HarborPortal.Features.Schedules;
 using HarborPortal.Features.Teams;
 using HarborPortal.Features.ThreatData;
+using HarborPortal.Features.Triage;
 using Microsoft.EntityFrameworkCore;
 
 namespace HarborPortal.Data;
@@ -61,6 +62,9 @@ public abstract class PortalDbContext(DbContextOptions options) : DbContext(opti
     public DbSet<EpssScore> EpssScores => Set<EpssScore>();
     public DbSet<PostureResult> PostureResults => Set<PostureResult>();
     public DbSet<FindingSnapshot> FindingSnapshots => Set<FindingSnapshot>();
+    public DbSet<TriageDecision> TriageDecisions => Set<TriageDecision>();
+
+    public DbSet<FindingComment> FindingComments => Set<FindingComment>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {

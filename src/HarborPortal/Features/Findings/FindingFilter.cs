@@ -65,6 +65,15 @@ public sealed record FindingFilter
 
     /// <summary>Resolved on or before this UTC day (the whole day included).</summary>
     public DateOnly? ResolvedTo { get; init; }
+    /// <summary>A portal user name, <see cref="AssigneeMe"/> (whoever reads the view) or <see cref="AssigneeNone"/>.</summary>
+    public string? Assignee { get; init; }
+
+    /// <summary>Findings assigned to this team (not the findings of the projects it owns: those are the project filter).</summary>
+    public long? TeamId { get; init; }
+
+    public const string AssigneeMe = "me";
+
+    public const string AssigneeNone = "none";
 
     public FindingSortKey Sort { get; init; } = FindingSortKey.Priority;
 
@@ -75,7 +84,7 @@ public sealed record FindingFilter
     public bool IsEmpty => SourceTools.Count == 0 && Severities.Count == 0 && Priorities.Count == 0 && Statuses.Count == 0
         && ConnectionIds.Count == 0 && Project is null && Repository is null && Vulnerability is null && Package is null
         && FixAvailable is null && FirstSeenFrom is null && FirstSeenTo is null
-        && Digest is null && ResolvedFrom is null && ResolvedTo is null;
+        && Digest is null && ResolvedFrom is null && ResolvedTo is null && Assignee is null && TeamId is null;
 
     /// <summary>
     /// Reads the query string (<c>severity=Critical&amp;severity=High</c> or <c>severity=Critical,High</c>). Every value that
@@ -135,6 +144,12 @@ public sealed record FindingFilter
             }
         }
 
+        long? team = null;
+        if (Text("team") is { } teamText)
+        {
+            team = long.TryParse(teamText, NumberStyles.None, CultureInfo.InvariantCulture, out var teamId) ? teamId : Problem<long?>("team", $"'{teamText}' is not a team id.");
+        }
+
         bool? fix = Text("fix")?.ToLowerInvariant() switch
         {
             null or "any" => null,
@@ -192,6 +207,8 @@ public sealed record FindingFilter
             Digest = Text("digest"),
             ResolvedFrom = Date("resolved-from"),
             ResolvedTo = Date("resolved-to"),
+            Assignee = Text("assignee"),
+            TeamId = team,
             Sort = sort,
             Ascending = ascending,
             Group = group,
@@ -264,6 +281,8 @@ public sealed record FindingFilter
         Add("digest", Digest);
         Add("resolved-from", ResolvedFrom?.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture));
         Add("resolved-to", ResolvedTo?.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture));
+        Add("assignee", Assignee);
+        Add("team", TeamId?.ToString(CultureInfo.InvariantCulture));
         if (includeView)
         {
             Add("sort", Sort == FindingSortKey.Priority ? null : SortName(Sort));

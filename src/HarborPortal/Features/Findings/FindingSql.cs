@@ -242,7 +242,26 @@ internal sealed class FindingSql
             terms.Add(new FilterTerm("resolved", string.Join(" AND ", conditions), "IX_Findings_ResolvedAt", InFacetCounts: false));
         }
 
+        AddTriageTerms(terms, filter, scope);
         return terms;
+    }
+
+    // Triage's filters narrow like a repository does (not in FindingCounts); their partial indexes hold only assigned rows.
+    private void AddTriageTerms(List<FilterTerm> terms, FindingFilter filter, FindingScope scope)
+    {
+        if (filter.Assignee is { } assignee)
+        {
+            terms.Add(assignee.Equals(FindingFilter.AssigneeNone, StringComparison.OrdinalIgnoreCase)
+                ? new FilterTerm("assignee", "\"AssignedTo\" IS NULL", "IX_Findings_Priority", InFacetCounts: false)
+                : new FilterTerm("assignee",
+                    $"\"AssignedTo\" = {Parameter(assignee.Equals(FindingFilter.AssigneeMe, StringComparison.OrdinalIgnoreCase) ? scope.UserName ?? "" : assignee)}",
+                    "IX_Findings_AssignedTo_Priority", InFacetCounts: false));
+        }
+
+        if (filter.TeamId is { } team)
+        {
+            terms.Add(new FilterTerm("team", $"\"AssignedTeamId\" = {Parameter(team)}", "IX_Findings_AssignedTeamId_Priority", InFacetCounts: false));
+        }
     }
 
     // Vulnerability ids as scanners write them: CVE-2024-1234 in capitals, GHSA-abcd-efgh-ijkl with a capital prefix only.
@@ -276,6 +295,9 @@ public sealed record FindingScope(IReadOnlyList<string>? ProjectNames)
     public static readonly FindingScope Everything = new((IReadOnlyList<string>?)null);
 
     public bool IsRestricted => ProjectNames is not null;
+
+    /// <summary>Who reads: what the queue's <c>assignee=me</c> means.</summary>
+    public string? UserName { get; init; }
 
     public bool Allows(string projectName) => ProjectNames is null || ProjectNames.Contains(projectName, StringComparer.Ordinal);
 }

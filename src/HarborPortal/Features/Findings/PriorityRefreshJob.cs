@@ -6,7 +6,7 @@ using Quartz;
 namespace HarborPortal.Features.Findings;
 
 /// <summary>
-/// Recomputes the stored priority of every open finding once a day: "pushed recently" and "untouched for months" change
+/// Recomputes the stored priority of every finding not resolved (open, in progress, triaged) once a day: "pushed recently" and "untouched for months" change
 /// with the calendar, not with a sync. Reads in id order, a batch at a time, and writes only the rows that changed.
 /// </summary>
 [DisallowConcurrentExecution]
@@ -22,7 +22,7 @@ public sealed partial class PriorityRefreshJob(PortalDbContext db, TimeProvider 
         Log.Refreshed(logger, changed);
     }
 
-    /// <summary>Brings every open finding's stored priority in line with <see cref="PriorityRules"/> at <paramref name="now"/>; returns how many changed.</summary>
+    /// <summary>Brings every unresolved finding's stored priority in line with <see cref="PriorityRules"/> at <paramref name="now"/>; returns how many changed.</summary>
     public static async Task<int> RefreshAsync(PortalDbContext db, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var changed = 0;
@@ -30,7 +30,7 @@ public sealed partial class PriorityRefreshJob(PortalDbContext db, TimeProvider 
         var threats = await ThreatIntel.LoadAsync(db, cancellationToken);
         while (true)
         {
-            var batch = await db.Findings.Where(f => f.Id > after && f.Status == FindingStatus.Open).OrderBy(f => f.Id).Take(BatchSize).ToListAsync(cancellationToken);
+            var batch = await db.Findings.Where(f => f.Id > after && f.Status != FindingStatus.Resolved).OrderBy(f => f.Id).Take(BatchSize).ToListAsync(cancellationToken);
             if (batch.Count == 0)
             {
                 return changed;

@@ -24,7 +24,8 @@ public sealed record PriorityContext(
 {
     /// <summary>The context a finding's own stored columns give (what the daily refresh and the evidence page use).</summary>
     public static PriorityContext For(Finding finding, DateTimeOffset now) =>
-        new(now, finding.ProjectIsPublic, finding.ImagePushedAt);
+        new(now, finding.ProjectIsPublic, finding.ImagePushedAt,
+            RiskAcceptedUntil: finding.Status == FindingStatus.RiskAccepted ? finding.RiskAcceptedUntil : null);
 }
 
 /// <summary>One rule that moved (or would have moved) the priority, with the sentence the evidence page shows.</summary>

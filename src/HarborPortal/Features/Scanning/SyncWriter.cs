@@ -1,5 +1,6 @@
 using System.Data;
 using HarborPortal.Features.Findings;
+using HarborPortal.Features.Triage;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 
@@ -34,6 +35,7 @@ public sealed class SyncWriter : IDisposable
     private readonly long? _runId;
     private readonly TimeProvider _time;
     private readonly List<SqliteCommand> _commands = [];
+    private readonly List<long> _reopened = [];
     private (long CacheSize, long Synchronous)? _restore;
 
     private readonly SqliteCommand _maxFindingId, _upsertArtifact, _deleteArtifact, _existing, _insert, _updateEvidence, _reopen, _resolve, _touch,
@@ -72,10 +74,11 @@ public sealed class SyncWriter : IDisposable
             ("$digests", SqliteType.Text), ("$source", SqliteType.Text), ("$scanner", SqliteType.Text), ("$scannerVersion", SqliteType.Text),
             ("$status", SqliteType.Integer), ("$now", SqliteType.Integer), ("$priority", SqliteType.Integer), ("$public", SqliteType.Integer),
             ("$pushed", SqliteType.Integer));
+        // An accepted risk keeps priority None (PriorityRules) whatever the new evidence says.
         _updateEvidence = Command(
             "UPDATE Findings SET Tags = $tags, FixedVersion = $fixed, Severity = $severity, CvssScore = $cvss, CvssVector = $vector, Title = $title, " +
             "Description = $description, Links = $links, ArtifactDigests = $digests, ScannerName = $scanner, ScannerVersion = $scannerVersion, " +
-            "Priority = $priority, ProjectIsPublic = $public, ImagePushedAt = $pushed, LastSeenAt = $now WHERE Id = $id",
+            $"Priority = CASE WHEN Status = {(int)FindingStatus.RiskAccepted} THEN {(int)Severity.None} ELSE $priority END, ProjectIsPublic = $public, ImagePushedAt = $pushed, LastSeenAt = $now WHERE Id = $id",
             ("$tags", SqliteType.Text), ("$fixed", SqliteType.Text), ("$severity", SqliteType.Integer), ("$cvss", SqliteType.Real), ("$vector", SqliteType.Text),
             ("$title", SqliteType.Text), ("$description", SqliteType.Text), ("$links", SqliteType.Text), ("$digests", SqliteType.Text),
             ("$scanner", SqliteType.Text), ("$scannerVersion", SqliteType.Text), ("$priority", SqliteType.Integer), ("$public", SqliteType.Integer),
@@ -126,7 +129,8 @@ public sealed class SyncWriter : IDisposable
             Pragma("synchronous", 1);
         }
 
-        var now = ToBinary(_time.GetUtcNow());
+        var at = _time.GetUtcNow();
+        var now = ToBinary(at);
         var counts = default(FindingCounts);
         using var transaction = _connection.BeginTransaction();
         foreach (var command in _commands)
@@ -134,6 +138,7 @@ public sealed class SyncWriter : IDisposable
             command.Transaction = transaction;
         }
 
+        _reopened.Clear();
         var lastIdBefore = (long)_maxFindingId.ExecuteScalar()!;
         foreach (var outcome in batch)
         {
@@ -165,6 +170,13 @@ public sealed class SyncWriter : IDisposable
         if (counts.New > 0)
         {
             Execute(_openedEvents, _runId, lastIdBefore);
+        }
+
+        // New and reopened findings that a live decision covers arrive already triaged.
+        if (counts.New > 0 || _reopened.Count > 0)
+        {
+            TriageSql.ApplyLiveDecisions(_connection, transaction, lastIdBefore, _reopened, at, _runId);
+            _reopened.Clear();
         }
 
         transaction.Commit();
@@ -201,6 +213,7 @@ public sealed class SyncWriter : IDisposable
             {
                 Execute(_reopen, now, stored.Id);
                 Execute(_event, stored.Id, now, FindingEventKind.Reopened, null, _runId);
+                _reopened.Add(stored.Id);
                 reopened++;
             }
             else if (changed)
@@ -316,6 +329,6 @@ public sealed class SyncWriter : IDisposable
             Tags == f.Tags && FixedVersion == f.FixedVersion && Severity == (int)f.Severity && CvssScore == f.CvssScore && CvssVector == f.CvssVector
             && Title == f.Title && Description == f.Description && Links == f.Links && ArtifactDigests == f.ArtifactDigests
             && ScannerName == f.ScannerName && ScannerVersion == f.ScannerVersion
-            && Priority == (int)f.Priority && ProjectIsPublic == f.ProjectIsPublic && ImagePushedAt == Stamp(f.ImagePushedAt);
+            && (Priority == (int)f.Priority || Status == (int)FindingStatus.RiskAccepted) && ProjectIsPublic == f.ProjectIsPublic && ImagePushedAt == Stamp(f.ImagePushedAt);
     }
 }

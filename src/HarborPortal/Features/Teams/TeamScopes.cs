@@ -18,13 +18,13 @@ public static class TeamScopes
     {
         if (user.IsInRole(PortalRoles.Admin) || user.IsInRole(PortalRoles.Security) || !user.IsInRole(PortalRoles.Developer))
         {
-            return FindingScope.Everything;
+            return FindingScope.Everything with { UserName = user.Identity?.Name };
         }
 
         var groups = user.FindAll(PortalClaimTypes.Group).Select(c => c.Value.Trim()).ToHashSet(StringComparer.OrdinalIgnoreCase);
         if (groups.Count == 0)
         {
-            return new FindingScope([]);
+            return new FindingScope([]) { UserName = user.Identity?.Name };
         }
 
         // Teams are few: matching their groups without case here keeps the SQL simple.
@@ -34,6 +34,6 @@ public static class TeamScopes
             .Distinct(StringComparer.Ordinal)
             .Order(StringComparer.Ordinal)
             .ToList();
-        return new FindingScope(projects);
+        return new FindingScope(projects) { UserName = user.Identity?.Name };
     }
 }

@@ -47,6 +47,10 @@ public static class FindingExportColumns
         new TimeColumn("last_seen", "lastSeen", r => r.Finding.LastSeenAt),
         new TimeColumn("resolved_at", "resolvedAt", r => r.Finding.ResolvedAt),
         new TextColumn("resolved_reason", "resolvedReason", r => r.Finding.ResolvedReason),
+        new TextColumn("assigned_to", "assignedTo", r => r.Finding.AssignedTo),
+        new NumberColumn("assigned_team_id", "assignedTeamId", r => r.Finding.AssignedTeamId),
+        new NumberColumn("triage_decision_id", "triageDecisionId", r => r.Finding.TriageDecisionId),
+        new TimeColumn("risk_accepted_until", "riskAcceptedUntil", r => r.Finding.RiskAcceptedUntil),
     ];
 
     /// <summary>Times in UTC to the second (ISO 8601), the same text in both formats.</summary>
@@ -69,11 +73,21 @@ public static class FindingExportColumns
         }
     }
 
-    private sealed class NumberColumn(string header, string jsonName, Func<FindingExportRow, long> read) : FindingExportColumn(header, jsonName)
+    private sealed class NumberColumn(string header, string jsonName, Func<FindingExportRow, long?> read) : FindingExportColumn(header, jsonName)
     {
-        public override string Text(FindingExportRow row) => read(row).ToString(CultureInfo.InvariantCulture);
+        public override string? Text(FindingExportRow row) => read(row)?.ToString(CultureInfo.InvariantCulture);
 
-        public override void WriteJson(Utf8JsonWriter json, FindingExportRow row) => json.WriteNumber(JsonProperty, read(row));
+        public override void WriteJson(Utf8JsonWriter json, FindingExportRow row)
+        {
+            if (read(row) is { } value)
+            {
+                json.WriteNumber(JsonProperty, value);
+            }
+            else
+            {
+                json.WriteNull(JsonProperty);
+            }
+        }
     }
 
     private sealed class ScoreColumn(string header, string jsonName, Func<FindingExportRow, double?> read) : FindingExportColumn(header, jsonName)

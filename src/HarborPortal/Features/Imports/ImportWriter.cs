@@ -1,6 +1,9 @@
 using HarborPortal.Data;
 using HarborPortal.Features.Findings;
+using HarborPortal.Features.Triage;
+using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
 
 namespace HarborPortal.Features.Imports;
 
@@ -89,14 +92,22 @@ public static class ImportWriter
         // New rows get their ids here, so that their "opened" events can point at them.
         await db.SaveChangesAsync(cancellationToken);
 
-        // TRIAGE HOOK (wired by the lead after the merge): apply the stored triage decisions (repository / package / CVE,
-        // narrowed to a digest or widened to a project) to `inserted`, the findings this import has just created, inside
-        // this same transaction, so that an imported vulnerability already triaged elsewhere arrives triaged.
-
         var opened = ImportedFindings.Truncate($"imported from {fileName}", FindingEvent.MaxReasonLength);
         db.FindingEvents.AddRange(inserted.Select(f => new FindingEvent { FindingId = f.Id, At = now, Kind = FindingEventKind.Opened, Reason = opened, Actor = actor }));
         db.FindingEvents.AddRange(events.Select(e => new FindingEvent { FindingId = e.Finding.Id, At = now, Kind = e.Kind, Reason = e.Reason, Actor = actor }));
         await db.SaveChangesAsync(cancellationToken);
+
+        // A vulnerability already triaged for this repository (or project, or digest) arrives triaged, as it does from a
+        // sync: the decisions key on repository, package and vulnerability, not on the tool that reported it.
+        var reopenedIds = events.Where(e => e.Kind == FindingEventKind.Reopened).Select(e => e.Finding.Id).ToList();
+        if (inserted.Count > 0 || reopenedIds.Count > 0)
+        {
+            var connection = (SqliteConnection)db.Database.GetDbConnection();
+            var transaction = (SqliteTransaction?)db.Database.CurrentTransaction?.GetDbTransaction();
+            var insertedAfter = inserted.Count > 0 ? inserted.Min(f => f.Id) - 1 : long.MaxValue;
+            TriageSql.ApplyLiveDecisions(connection, transaction, insertedAfter, reopenedIds, now, syncRunId: null);
+        }
+
         return counts;
     }
 

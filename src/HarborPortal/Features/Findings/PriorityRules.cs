@@ -64,7 +64,8 @@ public static class PriorityRules
         var priority = Start(finding, factors);
 
         // FixedVersion, not FixAvailable: the database computes that one, and a finding about to be inserted has none yet.
-        if (string.IsNullOrWhiteSpace(finding.FixedVersion))
+        // A Harbor setting (posture) has no package to upgrade: its fix is the remediation, always available.
+        if (string.IsNullOrWhiteSpace(finding.FixedVersion) && finding.SourceTool != Posture.PostureCheck.SourceTool)
         {
             priority = Step(factors, "no-fix", priority, -1, "no fix is available");
         }

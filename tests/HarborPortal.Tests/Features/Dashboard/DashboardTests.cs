@@ -207,7 +207,22 @@ public sealed class DashboardTests(DashboardSeed seed) : IClassFixture<Dashboard
         Assert.Equal(30, new HtmlParser().ParseDocument(await browser.GetStringAsync("/")).QuerySelectorAll("[data-testid=trend-table] tbody tr").Length);
         Assert.Empty(page.QuerySelectorAll("[style]"));
         Assert.Empty(page.QuerySelectorAll("script:not([src])"));
-        Assert.NotNull(page.QuerySelector("[data-testid=posture-slot]"));
+        // Harbor's own settings are for Security and Admin (system checks belong to no project).
+        Assert.Null(page.QuerySelector("[data-testid=posture-slot]"));
+    }
+
+    [Fact]
+    public async Task Security_And_Admin_See_A_Posture_Score_Per_Connection()
+    {
+        using var security = await SignInAsync("sam", [], PortalRoles.Security);
+        using var developer = await SignInAsync("dev", [], PortalRoles.Developer);
+
+        var page = new HtmlParser().ParseDocument(await security.GetStringAsync("/"));
+        // The seed's two connections, neither checked yet.
+        var cards = page.QuerySelectorAll("[data-testid=posture-slot] [data-testid=posture-score-card]");
+        Assert.Equal(["harbor-prod", "harbor-stage"], cards.Select(c => c.QuerySelector("h3")!.TextContent.Trim()).Order());
+        Assert.All(cards, card => Assert.NotNull(card.QuerySelector("[data-testid=posture-score-none]")));
+        Assert.Null(new HtmlParser().ParseDocument(await developer.GetStringAsync("/")).QuerySelector("[data-testid=posture-slot]"));
     }
 
     [Fact]

@@ -61,6 +61,18 @@ public sealed class PriorityRulesTests
         Assert.Equal("Critical → High: no fix is available", result.Factors.Single(f => f.Rule == "no-fix").Describe());
     }
 
+    [Fact]
+    public void A_Harbor_Setting_Is_Not_Lowered_For_Having_No_Package_Fix()
+    {
+        var setting = Plain(Severity.High, fixedVersion: "");
+        setting.SourceTool = HarborPortal.Features.Posture.PostureCheck.SourceTool;
+
+        var result = PriorityRules.Evaluate(setting, new PriorityContext(Now));
+
+        Assert.Equal(Severity.High, result.Priority);
+        Assert.DoesNotContain(result.Factors, f => f.Rule == "no-fix");
+    }
+
     [Theory]
     [InlineData("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", true)]
     [InlineData("CVSS:3.0/AV:N/AC:H/PR:N/UI:R/S:U/C:L/I:L/A:N", true)]

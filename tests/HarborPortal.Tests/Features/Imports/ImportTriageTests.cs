@@ -36,7 +36,9 @@ public sealed class ImportTriageTests(ITestOutputHelper output)
 
         await TriageSupport.TriageAsync(app, triagedId, new TriageChange(FindingStatus.FalsePositive, "The vulnerable HTTP/2 server is never started.", null));
 
-        using var next = await ApiImportAsync(client, token, Form(Fixture("trivy-payments-api.json"), "trivy-payments-api.json", $"{connectionId}", "team-a/payments-api@" + NextDigest));
+        // The same report for the next image of the repository (its own digest inside, as Trivy would write it).
+        var nextReport = System.Text.Encoding.UTF8.GetBytes(System.Text.Encoding.UTF8.GetString(Fixture("trivy-payments-api.json")).Replace(ImportMappingTests.Digest, NextDigest, StringComparison.Ordinal));
+        using var next = await ApiImportAsync(client, token, Form(nextReport, "trivy-payments-api-next.json", $"{connectionId}", "team-a/payments-api@" + NextDigest));
 
         Assert.Equal(HttpStatusCode.OK, next.StatusCode);
         await using var check = app.CreateDbContext();

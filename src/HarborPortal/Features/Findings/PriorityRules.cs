@@ -65,7 +65,7 @@ public static class PriorityRules
 
         // FixedVersion, not FixAvailable: the database computes that one, and a finding about to be inserted has none yet.
         // A Harbor setting (posture) has no package to upgrade: its fix is the remediation, always available.
-        if (string.IsNullOrWhiteSpace(finding.FixedVersion) && finding.SourceTool != Posture.PostureCheck.SourceTool)
+        if (string.IsNullOrWhiteSpace(finding.FixedVersion) && finding.SourceTool != Posture.PostureChecks.SourceTool)
         {
             priority = Step(factors, "no-fix", priority, -1, "no fix is available");
         }

@@ -65,7 +65,7 @@ public sealed class PriorityRulesTests
     public void A_Harbor_Setting_Is_Not_Lowered_For_Having_No_Package_Fix()
     {
         var setting = Plain(Severity.High, fixedVersion: "");
-        setting.SourceTool = HarborPortal.Features.Posture.PostureCheck.SourceTool;
+        setting.SourceTool = HarborPortal.Features.Posture.PostureChecks.SourceTool;
 
         var result = PriorityRules.Evaluate(setting, new PriorityContext(Now));
 

@@ -112,7 +112,8 @@ public static class FindingsEndpoints
             return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Not Found", detail: $"There is no finding {id}.");
         }
 
-        var priority = PriorityRules.Evaluate(finding, PriorityContext.For(finding, time.GetUtcNow()));
+        var threats = await ThreatData.ThreatIntel.LoadAsync(db, context.RequestAborted);
+        var priority = PriorityRules.Evaluate(finding, threats.Annotate(PriorityContext.For(finding, time.GetUtcNow()), finding.VulnerabilityId));
         return TypedResults.Ok(finding.AsDetailsResponse(priority));
     }
 }

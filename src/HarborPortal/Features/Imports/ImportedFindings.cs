@@ -8,7 +8,8 @@ using HarborPortal.Features.Findings;
 namespace HarborPortal.Features.Imports;
 
 /// <summary>The image an import writes to, and what the priority rules know about it.</summary>
-public sealed record ImportTarget(long ConnectionId, string ProjectName, string RepositoryName, string Digest, string Tags, PriorityContext Priority);
+/// <param name="Threats">KEV and EPSS, as the sync reads them (null: no threat data).</param>
+public sealed record ImportTarget(long ConnectionId, string ProjectName, string RepositoryName, string Digest, string Tags, PriorityContext Priority, ThreatData.ThreatIntel? Threats = null);
 
 /// <summary>The findings one source tool reported in an upload (a SARIF log may hold several tools).</summary>
 public sealed record ToolFindings(string SourceTool, IReadOnlyList<Finding> Findings);
@@ -167,7 +168,7 @@ public static partial class ImportedFindings
             ProjectIsPublic = target.Priority.ProjectIsPublic,
             ImagePushedAt = target.Priority.ImagePushedAt,
         };
-        PriorityRules.Apply(finding, target.Priority);
+        PriorityRules.Apply(finding, target.Threats?.Annotate(target.Priority, finding.VulnerabilityId) ?? target.Priority);
         return finding;
     }
 

@@ -136,7 +136,7 @@ public sealed class ReportImporter(PortalDbContext db, AuditLog audit, TimeProvi
         // Harbor's tags when the sync has seen the image (kept current by every sync), else the report's.
         var tags = artifact ?? string.Join(',', new[] { image.Tag }.Concat(image.TagsIn(repoTags)).Where(t => !string.IsNullOrEmpty(t)).Distinct(StringComparer.Ordinal));
         var target = new ImportTarget(connectionId, image.ProjectName, image.RepositoryName, digest, tags,
-            new PriorityContext(now, known?.ProjectIsPublic, known?.ImagePushedAt));
+            new PriorityContext(now, known?.ProjectIsPublic, known?.ImagePushedAt), await ThreatData.ThreatIntel.LoadAsync(db, cancellationToken));
         var tools = parsed.Format == ReportFormat.Trivy ? [ImportedFindings.FromTrivy(parsed.Report, target)] : ImportedFindings.FromSarif(parsed.Report, target);
 
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);

@@ -4,6 +4,7 @@ using HarborPortal.Data;
 using HarborPortal.Features.Audit;
 using HarborPortal.Features.Auth;
 using HarborPortal.Features.Findings;
+using HarborPortal.Features.ThreatData;
 using Microsoft.EntityFrameworkCore;
 
 namespace HarborPortal.Features.Triage;
@@ -109,6 +110,8 @@ public sealed class TriageCommands(PortalDbContext db, TimeProvider time, AuditL
         var now = time.GetUtcNow();
         var justification = change.Justification?.Trim() ?? "";
         var findings = await LoadAsync(findingIds, cancellationToken);
+        // A status change recomputes the priority with every input the sync uses, threat data included.
+        var threats = await ThreatIntel.LoadAsync(db, cancellationToken);
         var changed = 0;
         var decisionIds = new List<long>();
 
@@ -126,7 +129,7 @@ public sealed class TriageCommands(PortalDbContext db, TimeProvider time, AuditL
                 finding.Status = change.Status;
                 finding.TriageDecisionId = null;
                 finding.RiskAcceptedUntil = null;
-                PriorityRules.Apply(finding, PriorityContext.For(finding, now));
+                PriorityRules.Apply(finding, threats.Annotate(PriorityContext.For(finding, now), finding.VulnerabilityId));
                 AddEvent(finding.Id, now, TriageEventKind.StatusChanged, $"{Label(from)} → {Label(change.Status)}" + (justification.Length > 0 ? $": {justification}" : ""), actor);
                 changed++;
             }
@@ -352,6 +355,7 @@ public sealed class TriageCommands(PortalDbContext db, TimeProvider time, AuditL
     /// </summary>
     private async Task<int> ReevaluateAsync(List<Finding> findings, DateTimeOffset now, string actor, string untriagedKind, string untriagedReason, CancellationToken cancellationToken)
     {
+        var threats = await ThreatIntel.LoadAsync(db, cancellationToken);
         var changed = 0;
         foreach (var byVulnerability in findings.Where(f => f.Status != FindingStatus.Resolved).GroupBy(f => (f.VulnerabilityId, f.PackageName, f.ConnectionId)))
         {
@@ -385,7 +389,7 @@ public sealed class TriageCommands(PortalDbContext db, TimeProvider time, AuditL
                     continue;
                 }
 
-                PriorityRules.Apply(finding, PriorityContext.For(finding, now));
+                PriorityRules.Apply(finding, threats.Annotate(PriorityContext.For(finding, now), finding.VulnerabilityId));
                 changed++;
             }
         }

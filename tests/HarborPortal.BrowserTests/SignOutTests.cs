@@ -40,7 +40,8 @@ public sealed class SignOutTests(PortalServerFixture server, BrowserFixture brow
 
         var ended = await Server.IdentityProvider.EndSessionsDetailedAsync(user.Username);
 
-        Assert.True(ended.Delivered == 1, $"one back-channel logout answered 200; sessions {ended.Sessions}, statuses [{string.Join(", ", ended.Statuses)}]");
+        // Other tests sign in as the same user, so the provider may end more than this session: each must be accepted.
+        Assert.True(ended.Delivered >= 1 && ended.Delivered == ended.Sessions, $"every back-channel logout answered 200; sessions {ended.Sessions}, statuses [{string.Join(", ", ended.Statuses)}]");
         await page.ReloadAsync();
         await new LoginPage(page).WaitUntilShownAsync();
         await Expect(shell.UserName).ToBeHiddenAsync();

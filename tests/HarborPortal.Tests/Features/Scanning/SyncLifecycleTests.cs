@@ -123,11 +123,13 @@ public sealed class SyncLifecycleTests(ITestOutputHelper output) : IAsyncLifetim
 
     private async Task AssertCompleteAsync()
     {
-        var findings = await _harness.FindingsAsync();
+        // A run that completes through the job also checks Harbor's posture: those findings are another tool's.
+        var findings = (await _harness.FindingsAsync()).Where(f => f.SourceTool == Finding.HarborSource).ToList();
+        var harborIds = findings.Select(f => f.Id).ToHashSet();
         AssertMatchesHarbor(findings, await _harness.HarborSummariesAsync());
         Assert.Equal(findings.Count, findings.Select(f => f.Identity).Distinct().Count());
         Assert.Equal(findings.Count, findings.Select(f => (f.RepositoryName, f.Digest, f.VulnerabilityId, f.PackageName, f.InstalledVersion)).Distinct().Count());
-        var events = await _harness.EventsAsync();
+        var events = (await _harness.EventsAsync()).Where(e => harborIds.Contains(e.FindingId)).ToList();
         Assert.Equal(findings.Select(f => f.Id).Order(), events.Where(e => e.Kind == FindingEventKind.Opened).Select(e => e.FindingId).Order());
         Assert.Equal(events.Count, events.Count(e => e.Kind == FindingEventKind.Opened));
     }

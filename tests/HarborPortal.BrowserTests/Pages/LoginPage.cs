@@ -56,12 +56,20 @@ public sealed partial class LoginPage(IPage page)
         var portal = PageExtensions.Origin(page.Url);
         var authentik = await StartLogInViaAuthentikAsync();
         await authentik.SubmitAsync(username, password);
-        // Only the navigation's commit is awaited: callers assert on what the page shows, with Expect's own retry.
-        // Waiting for "load" here raced with the redirect chain (/signin-oidc → /) and once hung past its timeout.
-        await page.WaitForURLAsync(
-            url => url.StartsWith(portal + "/", StringComparison.Ordinal)
-                && !url.StartsWith(portal + "/signin-oidc", StringComparison.Ordinal),
-            new() { WaitUntil = WaitUntilState.Commit });
+        // Only the return to the portal is awaited: callers assert on what the page shows, with Expect's own retry.
+        // Polled, not WaitForURLAsync: with WaitUntil=Commit it hangs when the redirect chain (/signin-oidc → /) has
+        // already landed before the call (it then waits for a "commit" load state that is never recorded), and waiting
+        // for "load" instead raced with the same chain.
+        var deadline = DateTime.UtcNow.AddSeconds(15);
+        while (!(page.Url.StartsWith(portal + "/", StringComparison.Ordinal) && !page.Url.StartsWith(portal + "/signin-oidc", StringComparison.Ordinal)))
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"signing in as '{username}' did not return to the portal within 15 s; the page is at {page.Url}");
+            }
+
+            await Task.Delay(50);
+        }
     }
 
     /// <summary>Signs in with the break-glass form and waits until the portal shows the signed-in shell.</summary>

@@ -113,7 +113,7 @@ public static class FindingsEndpoints
         }
 
         var threats = await ThreatData.ThreatIntel.LoadAsync(db, context.RequestAborted);
-        var priority = PriorityRules.Evaluate(finding, threats.Annotate(PriorityContext.For(finding, time.GetUtcNow()), finding.VulnerabilityId));
+        var priority = PriorityRules.Evaluate(finding, threats.ContextFor(finding, time.GetUtcNow()));
         return TypedResults.Ok(finding.AsDetailsResponse(priority));
     }
 }

@@ -36,7 +36,7 @@ public sealed partial class PriorityRefreshJob(PortalDbContext db, TimeProvider 
                 return changed;
             }
 
-            changed += batch.Count(f => PriorityRules.Apply(f, threats.Annotate(PriorityContext.For(f, now), f.VulnerabilityId)));
+            changed += batch.Count(f => PriorityRules.Apply(f, threats.ContextFor(f, now)));
             await db.SaveChangesAsync(cancellationToken);
             db.ChangeTracker.Clear();
             after = batch[^1].Id;

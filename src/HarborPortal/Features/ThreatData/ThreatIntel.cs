@@ -46,6 +46,12 @@ public sealed class ThreatIntel
             : context;
     }
 
+    /// <summary>
+    /// Everything the priority rules know about a stored finding: its own columns and this data. Every place that
+    /// recomputes or explains a stored finding's priority goes through here, so they cannot disagree.
+    /// </summary>
+    public PriorityContext ContextFor(Finding finding, DateTimeOffset now) => Annotate(PriorityContext.For(finding, now), finding.VulnerabilityId);
+
     /// <summary>The enabled feeds' entries that move the priority.</summary>
     public static async Task<ThreatIntel> LoadAsync(PortalDbContext db, CancellationToken cancellationToken)
     {

@@ -45,7 +45,7 @@ public static class ThreatPriorities
                     break;
                 }
 
-                changed += batch.Count(f => PriorityRules.Apply(f, intel.Annotate(PriorityContext.For(f, now), f.VulnerabilityId)));
+                changed += batch.Count(f => PriorityRules.Apply(f, intel.ContextFor(f, now)));
                 await db.SaveChangesAsync(cancellationToken);
                 db.ChangeTracker.Clear();
                 after = batch[^1].Id;

@@ -129,7 +129,7 @@ public sealed class TriageCommands(PortalDbContext db, TimeProvider time, AuditL
                 finding.Status = change.Status;
                 finding.TriageDecisionId = null;
                 finding.RiskAcceptedUntil = null;
-                PriorityRules.Apply(finding, threats.Annotate(PriorityContext.For(finding, now), finding.VulnerabilityId));
+                PriorityRules.Apply(finding, threats.ContextFor(finding, now));
                 AddEvent(finding.Id, now, TriageEventKind.StatusChanged, $"{Label(from)} → {Label(change.Status)}" + (justification.Length > 0 ? $": {justification}" : ""), actor);
                 changed++;
             }
@@ -389,7 +389,7 @@ public sealed class TriageCommands(PortalDbContext db, TimeProvider time, AuditL
                     continue;
                 }
 
-                PriorityRules.Apply(finding, threats.Annotate(PriorityContext.For(finding, now), finding.VulnerabilityId));
+                PriorityRules.Apply(finding, threats.ContextFor(finding, now));
                 changed++;
             }
         }

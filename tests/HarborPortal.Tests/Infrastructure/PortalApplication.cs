@@ -36,6 +36,7 @@ public sealed class PortalApplication : WebApplicationFactory<Program>
     private readonly Action<IServiceCollection>? _configureServices;
     private readonly ConcurrentQueue<CapturedLog> _logs = new();
     private readonly bool _ownsDataDirectory;
+    private readonly Dictionary<string, string?> _databaseSettings = [];
 
     /// <param name="dataDirectory">An existing data directory (a portal started again on the same data); the caller deletes it. Null: a fresh one, deleted on dispose.</param>
     public PortalApplication(IDictionary<string, string?>? settings = null, ITestOutputHelper? output = null, Action<IServiceCollection>? configureServices = null, string? dataDirectory = null)
@@ -46,7 +47,19 @@ public sealed class PortalApplication : WebApplicationFactory<Program>
         _ownsDataDirectory = dataDirectory is null;
         DataDirectory = dataDirectory ?? Path.Combine(Path.GetTempPath(), "harborportal-tests", Guid.NewGuid().ToString("n"));
         Directory.CreateDirectory(DataDirectory);
+
+        // PORTAL_TEST_DATABASE=Postgres: the same tests on PostgreSQL, a database per data directory (a portal started
+        // again on its data finds its database again). A test that names its own provider keeps it.
+        if (TestDatabase.IsPostgres && !_settings.ContainsKey("Database:Provider"))
+        {
+            PostgresDatabase = PostgresCluster.DatabaseNameFor(DataDirectory);
+            _databaseSettings["Database:Provider"] = "Postgres";
+            _databaseSettings["ConnectionStrings:Portal"] = PostgresCluster.Shared.CreateDatabaseAsync(PostgresDatabase).GetAwaiter().GetResult();
+        }
     }
+
+    /// <summary>The PostgreSQL database of this portal, when the tests run on PostgreSQL.</summary>
+    public string? PostgresDatabase { get; }
 
     public string DataDirectory { get; }
 
@@ -54,7 +67,7 @@ public sealed class PortalApplication : WebApplicationFactory<Program>
 
     /// <summary>The settings the app runs with, data directory included: for a second host on the same data (the CLI).</summary>
     public IReadOnlyDictionary<string, string?> Settings =>
-        new Dictionary<string, string?>(_settings) { ["Portal:DataDirectory"] = DataDirectory };
+        new Dictionary<string, string?>(_databaseSettings.Concat(_settings)) { ["Portal:DataDirectory"] = DataDirectory };
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
@@ -146,6 +159,11 @@ public sealed class PortalApplication : WebApplicationFactory<Program>
         {
             // SQLite pools connections: release the file before deleting the folder.
             Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            if (PostgresDatabase is not null)
+            {
+                PostgresCluster.Shared.DropDatabaseAsync(PostgresDatabase).GetAwaiter().GetResult();
+            }
+
             try
             {
                 Directory.Delete(DataDirectory, recursive: true);

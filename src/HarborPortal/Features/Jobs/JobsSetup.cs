@@ -14,7 +14,8 @@ public static class JobsSetup
     /// </summary>
     public static WebApplicationBuilder AddPortalJobs(this WebApplicationBuilder builder)
     {
-        var connectionString = DataServiceCollectionExtensions.SqliteConnectionString(builder.Configuration, builder.Environment.ContentRootPath);
+        var database = DataServiceCollectionExtensions.ResolveConnectionString(builder.Configuration, builder.Environment.ContentRootPath);
+        var clusterOptions = builder.Configuration.GetSection(JobsOptions.SectionName).Get<JobsOptions>() ?? new JobsOptions();
 
         builder.Services.AddQuartz(quartz =>
         {
@@ -24,7 +25,24 @@ public static class JobsSetup
             quartz.UseJobFactory<JobRunLogScopeFactory>();
             quartz.UsePersistentStore(store =>
             {
-                store.UseSqlite(SqliteFactory.Instance, connectionString);
+                if (database.Provider == DatabaseProvider.Postgres)
+                {
+                    store.UsePostgres(database.Value);
+
+                    // Several instances on one database: a trigger fires on exactly one node (row locks in qrtz_locks), and
+                    // a node that stops checking in has its running jobs re-fired elsewhere when they asked for recovery.
+                    // Clustering gives each node a generated instance id; all share the default scheduler name.
+                    store.UseClustering(cluster =>
+                    {
+                        cluster.CheckinInterval = clusterOptions.ClusterCheckinInterval;
+                        cluster.CheckinMisfireThreshold = clusterOptions.ClusterCheckinMisfireThreshold;
+                    });
+                }
+                else
+                {
+                    store.UseSqlite(SqliteFactory.Instance, database.Value);
+                }
+
                 store.UseSystemTextJsonSerializer();
                 store.ProvisionSchema();
 
@@ -55,4 +73,16 @@ public static class JobsSetup
         builder.Services.AddQuartzHostedService(options => options.WaitForJobsToComplete = true);
         return builder;
     }
+}
+
+/// <summary>The <c>Jobs</c> section: how the instances of a cluster (PostgreSQL only) watch each other.</summary>
+public sealed class JobsOptions
+{
+    public const string SectionName = "Jobs";
+
+    /// <summary>How often each instance tells the others it is alive.</summary>
+    public TimeSpan ClusterCheckinInterval { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>How late a check-in may be before the others take the instance for dead and recover its jobs.</summary>
+    public TimeSpan ClusterCheckinMisfireThreshold { get; set; } = TimeSpan.FromSeconds(30);
 }

@@ -76,6 +76,27 @@ public sealed class PostgresCluster
         await drop.ExecuteNonQueryAsync();
     }
 
+    /// <summary>Everything stored in the database as pg_dump writes it (schema and data): to search for what must never be stored.</summary>
+    public async Task<byte[]> DumpAsync(string database)
+    {
+        var start = new ProcessStartInfo(Path.Combine(_binaries, "pg_dump"), ["-h", "127.0.0.1", "-p", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "-U", "postgres", database])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        using var process = Process.Start(start) ?? throw new InvalidOperationException("pg_dump did not start.");
+        using var dump = new MemoryStream();
+        var error = process.StandardError.ReadToEndAsync();
+        await process.StandardOutput.BaseStream.CopyToAsync(dump);
+        await process.WaitForExitAsync();
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"pg_dump {database} failed ({process.ExitCode}): {await error}");
+        }
+
+        return dump.ToArray();
+    }
+
     private static PostgresCluster Start()
     {
         var binaries = FindBinaries();

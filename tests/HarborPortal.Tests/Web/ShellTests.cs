@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using System.Net;
+using Microsoft.EntityFrameworkCore;
 using AngleSharp.Html.Parser;
 using HarborPortal.Tests.Infrastructure;
 
@@ -66,7 +67,16 @@ public sealed class ShellTests : IAsyncLifetime
         while (DateTime.UtcNow < deadline);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.True(File.Exists(Path.Combine(_app.DataDirectory, "harborportal.db")), "the SQLite file is created in the data directory");
+        if (_app.PostgresDatabase is null)
+        {
+            Assert.True(File.Exists(Path.Combine(_app.DataDirectory, "harborportal.db")), "the SQLite file is created in the data directory");
+        }
+        else
+        {
+            await using var db = _app.CreateDbContext();
+            Assert.Empty(await db.Database.GetPendingMigrationsAsync());
+            Assert.False(File.Exists(Path.Combine(_app.DataDirectory, "harborportal.db")), "on PostgreSQL no SQLite file is made");
+        }
         using var body = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync());
         Assert.Equal("Healthy", body.RootElement.GetProperty("status").GetString());
         Assert.Equal("Healthy", body.RootElement.GetProperty("checks").GetProperty("database").GetProperty("status").GetString());

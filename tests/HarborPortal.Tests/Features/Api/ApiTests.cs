@@ -106,7 +106,7 @@ public sealed class ApiTests(ITestOutputHelper output)
         await using var app = new PortalApplication(output: output, configureServices: services =>
             services.AddScoped<PortalDbContext>(sp => broken
                 ? throw new InvalidOperationException("internal detail: connection string xyz")
-                : sp.GetRequiredService<IDbContextFactory<SqlitePortalDbContext>>().CreateDbContext()));
+                : sp.GetRequiredService<IDbContextFactory<PortalDbContext>>().CreateDbContext()));
         using var client = app.CreateClient();
         var token = await ApiTokenTests.CreateTokenAsync(app, "ci-bot", "Admin");
 

@@ -3,6 +3,7 @@ using System.Security.Claims;
 using System.Text;
 using HarborPortal.Data;
 using HarborPortal.Features.Auth;
+using HarborPortal.Tests.Infrastructure;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Http;
@@ -13,7 +14,7 @@ using Microsoft.Extensions.Options;
 
 namespace HarborPortal.Tests.Features.Auth;
 
-/// <summary>The session store on a real SQLite file, migrated like the app's.</summary>
+/// <summary>The session store on a real database migrated like the app's: a SQLite file, or a PostgreSQL database of its own.</summary>
 public sealed class DatabaseTicketStoreTests : IAsyncLifetime
 {
     private const string IdToken = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ0aGUtaWQtdG9rZW4ifQ.c2lnbmF0dXJl";
@@ -26,7 +27,9 @@ public sealed class DatabaseTicketStoreTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         Directory.CreateDirectory(directory);
-        contexts = new ContextFactory($"Data Source={Path.Combine(directory, "sessions.db")}");
+        contexts = TestDatabase.IsPostgres
+            ? new ContextFactory(await PostgresCluster.Shared.CreateDatabaseAsync(PostgresCluster.DatabaseNameFor(directory)), postgres: true)
+            : new ContextFactory($"Data Source={Path.Combine(directory, "sessions.db")}", postgres: false);
         await using (var db = contexts.CreateDbContext())
         {
             await db.Database.MigrateAsync();
@@ -40,11 +43,15 @@ public sealed class DatabaseTicketStoreTests : IAsyncLifetime
             NullLogger<DatabaseTicketStore>.Instance);
     }
 
-    public Task DisposeAsync()
+    public async Task DisposeAsync()
     {
         SqliteConnection.ClearAllPools();
+        if (TestDatabase.IsPostgres)
+        {
+            await PostgresCluster.Shared.DropDatabaseAsync(PostgresCluster.DatabaseNameFor(directory));
+        }
+
         Directory.Delete(directory, recursive: true);
-        return Task.CompletedTask;
     }
 
     [Fact]
@@ -236,10 +243,11 @@ public sealed class DatabaseTicketStoreTests : IAsyncLifetime
         return await db.UserSessions.SingleAsync(s => s.Id == key);
     }
 
-    private sealed class ContextFactory(string connectionString) : IDbContextFactory<PortalDbContext>
+    private sealed class ContextFactory(string connectionString, bool postgres) : IDbContextFactory<PortalDbContext>
     {
-        public PortalDbContext CreateDbContext() =>
-            new SqlitePortalDbContext(new DbContextOptionsBuilder<SqlitePortalDbContext>().UseSqlite(connectionString).Options);
+        public PortalDbContext CreateDbContext() => postgres
+            ? new PostgresPortalDbContext(new DbContextOptionsBuilder<PostgresPortalDbContext>().UseNpgsql(connectionString).Options)
+            : new SqlitePortalDbContext(new DbContextOptionsBuilder<SqlitePortalDbContext>().UseSqlite(connectionString).Options);
     }
 
     /// <summary>A clock the test moves by hand.</summary>

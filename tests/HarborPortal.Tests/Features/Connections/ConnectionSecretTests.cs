@@ -57,7 +57,10 @@ public sealed class ConnectionSecretTests(ITestOutputHelper output)
         Assert.Contains("connection.rotate-secret", audit, StringComparison.Ordinal);
         Assert.Equal(secrets[3], app.Services.GetRequiredService<ConnectionSecrets>().Unprotect(await db.HarborConnections.SingleAsync(c => c.Id == id)));
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        var files = Directory.GetFiles(app.DataDirectory, "*.db*").Select(File.ReadAllBytes).ToList();
+        // What the database holds: the SQLite files (with their journals), or PostgreSQL's dump of every table.
+        var files = app.PostgresDatabase is { } database
+            ? [await PostgresCluster.Shared.DumpAsync(database)]
+            : Directory.GetFiles(app.DataDirectory, "*.db*").Select(File.ReadAllBytes).ToList();
         Assert.NotEmpty(files);
 
         foreach (var secret in secrets.Select(s => s.Trim()))

@@ -18,6 +18,8 @@ public sealed partial class DemoModeTests(ITestOutputHelper output)
     {
         ["Demo:Enabled"] = "true",
         ["Demo:AllowProduction"] = "true",
+        // The demo always runs on a SQLite file of its own, whatever database the rest of the suite uses.
+        ["Database:Provider"] = "Sqlite",
     };
 
     [Fact]

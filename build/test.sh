@@ -25,10 +25,19 @@ export PORTAL_CHROMIUM_PATH="${PORTAL_CHROMIUM_PATH:-$(command -v chromium)}"
 dotnet build HarborPortal.sln -c Release
 rm -rf TestResults
 status=0
-for project in tests/HarborPortal.Tests tests/HarborPortal.BrowserTests; do
+run_tests() { # project, TRX prefix, extra arguments
+  local project=$1 prefix=$2; shift 2
   dotnet test "$project" -c Release --no-build --results-directory TestResults \
-    --logger "console;verbosity=normal" --logger "trx;LogFilePrefix=$(basename "$project")" || status=$?
-done
+    --logger "console;verbosity=normal" --logger "trx;LogFilePrefix=$prefix" "$@" || status=$?
+}
+
+run_tests tests/HarborPortal.Tests HarborPortal.Tests
+# The integration tests again on PostgreSQL (each portal gets a database in a throwaway cluster the tests start).
+# Tests that never touch the portal's database (the Harbor client and simulator, component rendering, the
+# publish step, the migration tests, which cover both databases already) run once, above.
+PORTAL_TEST_DATABASE=Postgres run_tests tests/HarborPortal.Tests HarborPortal.Tests.Postgres \
+  --filter "FullyQualifiedName!~HarborPortal.Tests.Harbor.&FullyQualifiedName!~HarborPortal.Tests.HarborSimulator.&FullyQualifiedName!~HarborPortal.Tests.Components.&FullyQualifiedName!~HarborPortal.Tests.Deployment.&FullyQualifiedName!~HarborPortal.Tests.Data.&FullyQualifiedName!~IdentityProviderFixtureTests"
+run_tests tests/HarborPortal.BrowserTests HarborPortal.BrowserTests
 
 # One closing line over both projects, read from the TRX reports.
 passed=0; failed=0; skipped=0

@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # The whole test suite, on a fresh machine too: installs what is missing (Debian's Chromium for the browser
-# tests, the npm packages for the front-end assets and the test identity provider), then runs every test.
+# tests, nginx for the reverse proxy tests, the npm packages for the front-end assets and the test identity
+# provider), then runs every test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need_apt=()
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 command -v node >/dev/null 2>&1 || need_apt+=(nodejs npm)
+# The reverse proxy tests run deploy/nginx/nginx.conf in Debian's nginx (/usr/sbin is not on every PATH).
+command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need_apt+=(nginx)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "test.sh: installing ${need_apt[*]} from Debian's packages"
   export DEBIAN_FRONTEND=noninteractive

@@ -6,10 +6,12 @@ using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using HarborPortal.Features.Operations;
+using HarborPortal.Tests.Features.Auth;
 using HarborPortal.Tests.Infrastructure;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace HarborPortal.Tests.Deployment;
@@ -88,6 +90,20 @@ public sealed class ReverseProxyTests(ReverseProxyFixture proxy) : IClassFixture
     }
 
     [Fact]
+    public async Task Signing_In_Through_Authentik_Sends_The_Public_Https_Callback_Address()
+    {
+        using var anonymous = proxy.CreateBrowser();
+
+        using var response = await anonymous.GetAsync("/account/login/oidc");
+
+        // authentik compares the redirect URI strictly with the one registered: it must be the public https one.
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        var location = response.Headers.Location!;
+        Assert.StartsWith(proxy.IdentityProvider.AuthorizeEndpoint, location.AbsoluteUri, StringComparison.Ordinal);
+        Assert.Equal($"https://127.0.0.1:{proxy.HttpsPort}/signin-oidc", QueryHelpers.ParseQuery(location.Query)["redirect_uri"].ToString());
+    }
+
+    [Fact]
     public async Task A_Server_Sent_Event_Reaches_The_Browser_While_The_Response_Is_Still_Open()
     {
         // Act: the test endpoint sends one event, then holds the response open until released.
@@ -160,6 +176,9 @@ public sealed class ReverseProxyFixture : IAsyncLifetime
 
     public static string ShippedConfigPath => Path.Combine(RepositoryPaths.Root, "deploy", "nginx", "nginx.conf");
 
+    /// <summary>authentik, as the portals' sign-in (the break-glass admin stays on beside it).</summary>
+    public TestIdentityProvider IdentityProvider { get; private set; } = null!;
+
     public PortalInstance First { get; private set; } = null!;
 
     public PortalInstance Second { get; private set; } = null!;
@@ -179,14 +198,24 @@ public sealed class ReverseProxyFixture : IAsyncLifetime
         Directory.CreateDirectory(_dataDirectory);
         Directory.CreateDirectory(Path.Combine(Prefix, "certs"));
 
-        First = PortalInstance.Start(_dataDirectory, _releaseEvents.Task);
+        IdentityProvider = await TestIdentityProvider.StartAsync();
+        var settings = new Dictionary<string, string?>
+        {
+            ["Oidc:Authority"] = IdentityProvider.Issuer,
+            ["Oidc:ClientId"] = TestIdentityProvider.ClientId,
+            ["Oidc:ClientSecret"] = TestIdentityProvider.ClientSecret,
+            ["Oidc:RequireHttpsMetadata"] = "false",
+            ["LocalAdmin:Enabled"] = "true",
+            ["LocalAdmin:Password"] = AdminPassword,
+        };
+        First = PortalInstance.Start(_dataDirectory, settings, _releaseEvents.Task);
         // The first instance makes the key ring before the second starts, as the first start of a deployment does.
         using (var direct = new HttpClient { BaseAddress = First.Address })
         {
             Assert.Equal(HttpStatusCode.OK, (await direct.GetAsync("/account/login")).StatusCode);
         }
 
-        Second = PortalInstance.Start(_dataDirectory, _releaseEvents.Task);
+        Second = PortalInstance.Start(_dataDirectory, settings, _releaseEvents.Task);
 
         WriteCertificate();
         File.WriteAllText(ConfigPath, ConfigFor(File.ReadAllText(ShippedConfigPath), First.Port, Second.Port, FreePort.Next(), HttpsPort));
@@ -215,6 +244,11 @@ public sealed class ReverseProxyFixture : IAsyncLifetime
         if (Second is not null)
         {
             await Second.DisposeAsync();
+        }
+
+        if (IdentityProvider is not null)
+        {
+            await IdentityProvider.DisposeAsync();
         }
 
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
@@ -365,9 +399,8 @@ public sealed class ReverseProxyFixture : IAsyncLifetime
 
         public Uri Address => new($"http://127.0.0.1:{Port}");
 
-        public static PortalInstance Start(string dataDirectory, Task releaseEvents)
+        public static PortalInstance Start(string dataDirectory, Dictionary<string, string?> settings, Task releaseEvents)
         {
-            var settings = new Dictionary<string, string?> { ["LocalAdmin:Password"] = AdminPassword };
             var app = new PortalApplication(settings, configureServices: services => services.AddSingleton<IStartupFilter>(new TestEventsStartupFilter(releaseEvents)), dataDirectory: dataDirectory);
             var port = FreePort.Next();
             app.UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, port));

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, on a fresh machine too: installs what is missing (Debian's Chromium for the browser
-# tests, PostgreSQL's server for the tests on PostgreSQL, the npm packages for the front-end assets and the test identity provider), then runs every test.
+# tests, PostgreSQL's server for the tests on PostgreSQL, nginx for the reverse proxy tests, the npm packages for the
+# front-end assets and the test identity provider), then runs every test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,6 +10,8 @@ command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 command -v node >/dev/null 2>&1 || need_apt+=(nodejs npm)
 # PostgreSQL's server binaries (initdb, pg_ctl): the tests start a throwaway cluster of their own on a loopback port.
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || command -v initdb >/dev/null 2>&1 || need_apt+=(postgresql postgresql-contrib)
+# The reverse proxy tests run deploy/nginx/nginx.conf in Debian's nginx (/usr/sbin is not on every PATH).
+command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need_apt+=(nginx)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "test.sh: installing ${need_apt[*]} from Debian's packages"
   export DEBIAN_FRONTEND=noninteractive

@@ -49,7 +49,8 @@ public sealed class PublishTests(ITestOutputHelper output) : IAsyncLifetime
             RedirectStandardError = true,
             Environment =
             {
-                ["ASPNETCORE_URLS"] = url,
+                // The Dockerfile sets the port this way (not ASPNETCORE_URLS), as the .NET images do.
+                ["ASPNETCORE_HTTP_PORTS"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 ["Portal__DataDirectory"] = _dataDirectory,
                 ["LocalAdmin__Password"] = "Published-Test-Pa55word!",
                 // What docs/operations.md tells operators to set for a log collector: one JSON object per line, with scopes.
@@ -57,6 +58,8 @@ public sealed class PublishTests(ITestOutputHelper output) : IAsyncLifetime
                 ["Logging__Console__FormatterOptions__IncludeScopes"] = "true",
             },
         };
+        // An inherited ASPNETCORE_URLS would win over the port.
+        start.Environment.Remove("ASPNETCORE_URLS");
         using var app = Process.Start(start)!;
         var stdout = new System.Collections.Concurrent.ConcurrentQueue<string>();
         app.OutputDataReceived += (_, e) => { if (e.Data is not null) { stdout.Enqueue(e.Data); Log(e.Data); } };

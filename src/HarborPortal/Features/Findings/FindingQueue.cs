@@ -117,7 +117,12 @@ public sealed class FindingQueue(PortalDbContext db)
         if (plan.Kind == PlanKind.FewRows)
         {
             var keyset = position is { } p ? $" AND ({sortColumn}, \"Id\") {beyond} ({p.Value}, {p.Id})" : "";
-            text = $"SELECT f.* FROM \"Findings\" AS f {sql.IndexedBy(plan.Index!)} WHERE {FindingSql.Where(sql.Terms)}{keyset} {order} LIMIT {take}";
+            // PostgreSQL takes no index hint, and a LIMIT tempts its planner to walk the sort order's index, which crosses the
+            // whole table when the few rows lie far along it (or not at all). Materialized, the matches are read by the
+            // filter's index and sorted, as SQLite's hint makes it do.
+            text = _dialect.IsPostgres
+                ? $"WITH few AS MATERIALIZED (SELECT f.* FROM \"Findings\" AS f WHERE {FindingSql.Where(sql.Terms)}{keyset}) SELECT * FROM few {order} LIMIT {take}"
+                : $"SELECT f.* FROM \"Findings\" AS f {sql.IndexedBy(plan.Index!)} WHERE {FindingSql.Where(sql.Terms)}{keyset} {order} LIMIT {take}";
         }
         else
         {

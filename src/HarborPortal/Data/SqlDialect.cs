@@ -16,6 +16,9 @@ public abstract class SqlDialect
 
     public static SqlDialect For(DatabaseProvider provider) => provider == DatabaseProvider.Postgres ? Postgres : Sqlite;
 
+    /// <summary>The dialect of a context's provider: for code handed a context (jobs, tests) rather than the service.</summary>
+    public static SqlDialect For(Microsoft.EntityFrameworkCore.DbContext db) => db is PostgresPortalDbContext ? Postgres : Sqlite;
+
     public abstract DatabaseProvider Provider { get; }
 
     public bool IsPostgres => Provider == DatabaseProvider.Postgres;

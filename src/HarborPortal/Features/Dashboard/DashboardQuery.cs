@@ -2,7 +2,6 @@ using System.Data.Common;
 using System.Globalization;
 using HarborPortal.Data;
 using HarborPortal.Features.Findings;
-using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
@@ -27,13 +26,15 @@ public sealed class DashboardQuery(PortalDbContext db, ArtifactCoverage coverage
     /// <summary>The queue's link for an open-findings filter (status Open and In progress added).</summary>
     public static string QueueLink(FindingFilter filter) => "/findings" + filter.ToQueryString();
 
+    private readonly SqlDialect _dialect = SqlDialect.For(db);
+
     private static FindingFilter Open => new() { Statuses = OpenStatuses };
 
     public async Task<DashboardFigures> LoadAsync(FindingScope scope, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
         var today = DateOnly.FromDateTime(now.UtcDateTime);
-        var sql = new FindingSql(new FindingFilter(), scope);
+        var sql = new FindingSql(new FindingFilter(), scope, _dialect);
         var scopeCondition = FindingSql.Where(sql.Terms);
 
         await TuneConnectionAsync(cancellationToken);
@@ -76,14 +77,14 @@ public sealed class DashboardQuery(PortalDbContext db, ArtifactCoverage coverage
 
     private async Task<HeavyFigures> HeavyAsync(DateOnly today, FindingScope scope, CancellationToken cancellationToken)
     {
-        var sql = new FindingSql(new FindingFilter(), scope);
+        var sql = new FindingSql(new FindingFilter(), scope, _dialect);
         long unique = 0;
         // Everyone: each known id (FindingTerms) probes its own index for one open finding. A developer's few projects:
         // their findings, read by the project index, are fewer than the ids.
         var text = scope.IsRestricted
-            ? $"SELECT count(DISTINCT \"VulnerabilityId\") FROM \"Findings\" {IndexFor(scope, null)} WHERE {OpenCondition} AND {FindingSql.Where(sql.Terms)}"
+            ? $"SELECT count(DISTINCT \"VulnerabilityId\") FROM \"Findings\" {IndexFor(sql, scope, null)} WHERE {OpenCondition} AND {FindingSql.Where(sql.Terms)}"
             : $"SELECT count(*) FROM \"FindingTerms\" AS t WHERE t.\"Kind\" = {(int)FindingTermKind.Vulnerability} AND EXISTS "
-              + $"(SELECT 1 FROM \"Findings\" INDEXED BY IX_Findings_VulnerabilityId_Priority WHERE \"VulnerabilityId\" = t.\"Value\" AND {OpenCondition})";
+              + $"(SELECT 1 FROM \"Findings\" {sql.IndexedBy("IX_Findings_VulnerabilityId_Priority")} WHERE \"VulnerabilityId\" = t.\"Value\" AND {OpenCondition})";
         await ReadAsync(text, sql, r => unique = r.GetInt64(0), cancellationToken);
         return new HeavyFigures(
             unique,
@@ -99,17 +100,17 @@ public sealed class DashboardQuery(PortalDbContext db, ArtifactCoverage coverage
     private async Task<IReadOnlyList<TrendPoint>> TrendAsync(DateOnly today, long openNow, FindingScope scope, CancellationToken cancellationToken)
     {
         var from = today.AddDays(-(TrendDays - 1));
-        var sql = new FindingSql(new FindingFilter(), scope);
-        var fromText = sql.Parameter(Day(from));
-        var todayText = sql.Parameter(Day(today));
+        var sql = new FindingSql(new FindingFilter(), scope, _dialect);
+        var fromText = sql.Parameter(StoredDay(from));
+        var todayText = sql.Parameter(StoredDay(today));
         var taken = new HashSet<DateOnly>();
         await ReadAsync(
             $"SELECT \"Day\" FROM \"FindingSnapshots\" WHERE \"Day\" >= {fromText} AND \"Day\" < {todayText} AND \"ConnectionId\" = 0 AND \"ProjectName\" = ''",
-            sql, r => taken.Add(ParseDay(r.GetString(0))), cancellationToken);
+            sql, r => taken.Add(ReadDay(r, 0)), cancellationToken);
         var open = new Dictionary<DateOnly, long>();
         await ReadAsync(
             $"SELECT \"Day\", sum(\"Open\") FROM \"FindingSnapshots\" WHERE \"Day\" >= {fromText} AND \"Day\" < {todayText} AND {FindingSql.Where(sql.Terms)} GROUP BY \"Day\"",
-            sql, r => open[ParseDay(r.GetString(0))] = r.GetInt64(1), cancellationToken);
+            sql, r => open[ReadDay(r, 0)] = r.GetInt64(1), cancellationToken);
 
         return [.. Enumerable.Range(0, TrendDays).Select(i =>
         {
@@ -126,12 +127,12 @@ public sealed class DashboardQuery(PortalDbContext db, ArtifactCoverage coverage
 
         async Task<long[]> CountAsync(string column)
         {
-            var sql = new FindingSql(new FindingFilter(), scope);
-            var bounds = starts.Select(d => sql.Parameter(FindingSql.Stored(Start(d)))).ToList();
+            var sql = new FindingSql(new FindingFilter(), scope, _dialect);
+            var bounds = starts.Select(d => sql.Parameter(_dialect.Stored(Start(d)))).ToList();
             var bucket = "CASE " + string.Join(" ", Enumerable.Range(1, Weeks).Select(i => $"WHEN \"{column}\" < {bounds[i]} THEN {i - 1}")) + " END";
             var counts = new long[Weeks];
             await ReadAsync(
-                $"SELECT {bucket}, count(*) FROM \"Findings\" {IndexFor(scope, $"IX_Findings_{column}")} WHERE \"{column}\" >= {bounds[0]} AND \"{column}\" < {bounds[Weeks]} AND {FindingSql.Where(sql.Terms)} GROUP BY 1",
+                $"SELECT {bucket}, count(*) FROM \"Findings\" {IndexFor(sql, scope, $"IX_Findings_{column}")} WHERE \"{column}\" >= {bounds[0]} AND \"{column}\" < {bounds[Weeks]} AND {FindingSql.Where(sql.Terms)} GROUP BY 1",
                 sql, r => counts[r.GetInt32(0)] = r.GetInt64(1), cancellationToken);
             return counts;
         }
@@ -146,13 +147,13 @@ public sealed class DashboardQuery(PortalDbContext db, ArtifactCoverage coverage
 
     private async Task<IReadOnlyList<TopVulnerability>> TopVulnerabilitiesAsync(FindingScope scope, CancellationToken cancellationToken)
     {
-        var sql = new FindingSql(new FindingFilter(), scope);
+        var sql = new FindingSql(new FindingFilter(), scope, _dialect);
         var top = new List<TopVulnerability>();
         // Images are (connection, repository, digest), as the queue's image grouping counts them.
         await ReadAsync(
             "SELECT \"VulnerabilityId\", max(\"WorstSeverity\"), count(*), sum(\"Occurrences\") FROM "
-            + $"(SELECT \"VulnerabilityId\", max(\"Severity\") AS \"WorstSeverity\", count(*) AS \"Occurrences\" FROM \"Findings\" {IndexFor(scope, null)} "
-            + $"WHERE {OpenCondition} AND {FindingSql.Where(sql.Terms)} GROUP BY \"VulnerabilityId\", \"ConnectionId\", \"RepositoryName\", \"Digest\") "
+            + $"(SELECT \"VulnerabilityId\", max(\"Severity\") AS \"WorstSeverity\", count(*) AS \"Occurrences\" FROM \"Findings\" {IndexFor(sql, scope, null)} "
+            + $"WHERE {OpenCondition} AND {FindingSql.Where(sql.Terms)} GROUP BY \"VulnerabilityId\", \"ConnectionId\", \"RepositoryName\", \"Digest\") AS images "
             + $"GROUP BY \"VulnerabilityId\" ORDER BY 3 DESC, 4 DESC, \"VulnerabilityId\" LIMIT {TopCount}",
             sql,
             r => top.Add(new TopVulnerability(r.GetString(0), (Severity)r.GetInt32(1), r.GetInt64(2), r.GetInt64(3),
@@ -163,11 +164,11 @@ public sealed class DashboardQuery(PortalDbContext db, ArtifactCoverage coverage
 
     private async Task<IReadOnlyList<TopImage>> TopImagesAsync(FindingScope scope, CancellationToken cancellationToken)
     {
-        var sql = new FindingSql(new FindingFilter(), scope);
+        var sql = new FindingSql(new FindingFilter(), scope, _dialect);
         var top = new List<TopImage>();
         await ReadAsync(
             "SELECT \"ConnectionId\", max(\"ProjectName\"), \"RepositoryName\", \"Digest\", max(\"Tags\"), "
-            + $"sum(\"Severity\" = {(int)Severity.Critical}) AS \"Critical\", sum(\"Severity\" = {(int)Severity.High}) AS \"High\" FROM \"Findings\" {IndexFor(scope, null)} "
+            + $"sum(CASE WHEN \"Severity\" = {(int)Severity.Critical} THEN 1 ELSE 0 END) AS \"Critical\", sum(CASE WHEN \"Severity\" = {(int)Severity.High} THEN 1 ELSE 0 END) AS \"High\" FROM \"Findings\" {IndexFor(sql, scope, null)} "
             + $"WHERE {OpenCondition} AND \"Severity\" IN ({(int)Severity.Critical}, {(int)Severity.High}) AND {FindingSql.Where(sql.Terms)} "
             + $"GROUP BY \"ConnectionId\", \"RepositoryName\", \"Digest\" ORDER BY 6 DESC, 7 DESC, \"RepositoryName\", \"Digest\" LIMIT {TopCount}",
             sql,
@@ -186,12 +187,16 @@ public sealed class DashboardQuery(PortalDbContext db, ArtifactCoverage coverage
     private async Task<IReadOnlyList<ResolveTime>> ResolveTimesAsync(DateOnly today, FindingScope scope, CancellationToken cancellationToken)
     {
         var from = today.AddDays(-ResolveWindowDays);
-        var sql = new FindingSql(new FindingFilter(), scope);
+        var sql = new FindingSql(new FindingFilter(), scope, _dialect);
         var rows = new Dictionary<Severity, (long Count, double Days)>();
-        // Stored dates are (ticks / 1000) << 11 in UTC (DateTimeOffsetToBinaryConverter): shifting gives 100 µs units.
+        // SQLite's stored dates are (ticks / 1000) << 11 in UTC (DateTimeOffsetToBinaryConverter): shifting gives 100 µs
+        // units. PostgreSQL subtracts timestamps; its seconds are turned into the same units.
+        var resolveTime = _dialect.IsPostgres
+            ? "avg(extract(epoch FROM \"ResolvedAt\" - \"FirstSeenAt\") * 10000)::double precision"
+            : "avg((\"ResolvedAt\" >> 11) - (\"FirstSeenAt\" >> 11))";
         await ReadAsync(
-            $"SELECT \"Severity\", count(*), avg((\"ResolvedAt\" >> 11) - (\"FirstSeenAt\" >> 11)) FROM \"Findings\" {IndexFor(scope, "IX_Findings_ResolvedAt")} "
-            + $"WHERE \"ResolvedAt\" >= {sql.Parameter(FindingSql.Stored(Start(from)))} AND \"Status\" = {(int)FindingStatus.Resolved} AND {FindingSql.Where(sql.Terms)} GROUP BY \"Severity\"",
+            $"SELECT \"Severity\", count(*), {resolveTime} FROM \"Findings\" {IndexFor(sql, scope, "IX_Findings_ResolvedAt")} "
+            + $"WHERE \"ResolvedAt\" >= {sql.Parameter(_dialect.Stored(Start(from)))} AND \"Status\" = {(int)FindingStatus.Resolved} AND {FindingSql.Where(sql.Terms)} GROUP BY \"Severity\"",
             sql, r => rows[(Severity)r.GetInt32(0)] = (r.GetInt64(1), r.GetDouble(2) * 1000 / TimeSpan.TicksPerDay), cancellationToken);
         return [.. SeveritiesDescending.Where(s => s is not (Severity.None or Severity.Unknown) || rows.ContainsKey(s)).Select(s => new ResolveTime(
             s,
@@ -207,11 +212,11 @@ public sealed class DashboardQuery(PortalDbContext db, ArtifactCoverage coverage
         foreach (var (severity, days) in options.Value.SlaBySeverity)
         {
             var lastDay = today.AddDays(-days - 1);
-            var sql = new FindingSql(new FindingFilter(), scope);
+            var sql = new FindingSql(new FindingFilter(), scope, _dialect);
             long count = 0;
             await ReadAsync(
-                $"SELECT count(*) FROM \"Findings\" {IndexFor(scope, "IX_Findings_Status_Severity_FirstSeenAt")} WHERE {OpenCondition} AND \"Severity\" = {(int)severity} "
-                + $"AND \"FirstSeenAt\" < {sql.Parameter(FindingSql.Stored(Start(lastDay.AddDays(1))))} AND {FindingSql.Where(sql.Terms)}",
+                $"SELECT count(*) FROM \"Findings\" {IndexFor(sql, scope, "IX_Findings_Status_Severity_FirstSeenAt")} WHERE {OpenCondition} AND \"Severity\" = {(int)severity} "
+                + $"AND \"FirstSeenAt\" < {sql.Parameter(_dialect.Stored(Start(lastDay.AddDays(1))))} AND {FindingSql.Where(sql.Terms)}",
                 sql, r => count = r.GetInt64(0), cancellationToken);
             breaches.Add(new SlaBreach(severity, days, lastDay, count, QueueLink(Open with { Severities = [severity], FirstSeenTo = lastDay })));
         }
@@ -232,14 +237,20 @@ public sealed class DashboardQuery(PortalDbContext db, ArtifactCoverage coverage
 
     // A developer's projects hold few findings beside everyone's: reading them by the project index beats any range over
     // all findings. Everyone's figures name the index that serves their condition.
-    private static string IndexFor(FindingScope scope, string? everyone) =>
-        scope.ProjectNames is { Count: > 0 } ? "INDEXED BY IX_Findings_ProjectName_Priority" : everyone is null || scope.IsRestricted ? "" : $"INDEXED BY {everyone}";
+    private static string IndexFor(FindingSql sql, FindingScope scope, string? everyone) =>
+        scope.ProjectNames is { Count: > 0 } ? sql.IndexedBy("IX_Findings_ProjectName_Priority") : everyone is null || scope.IsRestricted ? "" : sql.IndexedBy(everyone);
 
     private static DateTimeOffset Start(DateOnly day) => new(day.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
 
     private static string Day(DateOnly day) => day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
 
     private static DateOnly ParseDay(string text) => DateOnly.ParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture);
+
+    // A snapshot's day: text on SQLite (EF's DateOnly), a date on PostgreSQL.
+    private object StoredDay(DateOnly day) => _dialect.IsPostgres ? day : Day(day);
+
+    private DateOnly ReadDay(DbDataReader reader, int ordinal) =>
+        _dialect.IsPostgres ? reader.GetFieldValue<DateOnly>(ordinal) : ParseDay(reader.GetString(ordinal));
 
     // As FindingQueue: a memory-mapped file and a larger page cache make the index reads memory reads.
     private async Task TuneConnectionAsync(CancellationToken cancellationToken)
@@ -263,10 +274,7 @@ public sealed class DashboardQuery(PortalDbContext db, ArtifactCoverage coverage
 
         await using var command = connection.CreateCommand();
         command.CommandText = text;
-        foreach (var parameter in sql.Parameters)
-        {
-            command.Parameters.Add(new SqliteParameter(parameter.ParameterName, parameter.Value));
-        }
+        sql.AddParametersTo(command);
 
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))

@@ -1,6 +1,5 @@
 using HarborPortal.Data;
 using HarborPortal.Features.Findings;
-using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Quartz;
 
@@ -14,6 +13,9 @@ namespace HarborPortal.Features.Dashboard;
 public sealed partial class FindingSnapshotJob(PortalDbContext db, TimeProvider time, ILogger<FindingSnapshotJob> logger) : IJob
 {
     public static readonly JobKey Key = new("finding-snapshot", "dashboard");
+
+    // ExecuteSqlRaw's placeholder for the day, turned into the provider's parameter.
+    private const string DayPlaceholder = "{0}";
 
     public async ValueTask Execute(IJobExecutionContext context, CancellationToken cancellationToken)
     {
@@ -32,21 +34,24 @@ public sealed partial class FindingSnapshotJob(PortalDbContext db, TimeProvider 
             return false;
         }
 
-        var dayParameter = new SqliteParameter("$day", day.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture));
-        // One statement: the counts and the day's marker land together, and a concurrent writer's duplicate is ignored.
+        // EF's DateOnly is text on SQLite and a date on PostgreSQL; the placeholder becomes the provider's parameter.
+        object dayValue = SqlDialect.For(db).IsPostgres ? day : day.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
+        // One statement: the counts and the day's marker land together, and a concurrent writer's duplicate is ignored
+        // (the WHERE before ON CONFLICT keeps SQLite from reading ON as a join's).
         await db.Database.ExecuteSqlRawAsync(
             $"""
-            INSERT OR IGNORE INTO "FindingSnapshots" ("Day", "ConnectionId", "ProjectName", "SourceTool", "Severity", "Open", "Suppressed", "Resolved")
-            SELECT $day, 0, '', '', 0, 0, 0, 0
+            INSERT INTO "FindingSnapshots" ("Day", "ConnectionId", "ProjectName", "SourceTool", "Severity", "Open", "Suppressed", "Resolved")
+            SELECT {DayPlaceholder}, 0, '', '', 0, 0, 0, 0
             UNION ALL
-            SELECT $day, "ConnectionId", "ProjectName", "SourceTool", "Severity",
+            SELECT {DayPlaceholder}, "ConnectionId", "ProjectName", "SourceTool", "Severity",
                 sum(CASE WHEN "Status" IN ({(int)FindingStatus.Open}, {(int)FindingStatus.InProgress}) THEN "Count" ELSE 0 END),
                 sum(CASE WHEN "Status" IN ({(int)FindingStatus.RiskAccepted}, {(int)FindingStatus.FalsePositive}) THEN "Count" ELSE 0 END),
                 sum(CASE WHEN "Status" = {(int)FindingStatus.Resolved} THEN "Count" ELSE 0 END)
             FROM "FindingCounts" WHERE "Count" > 0
-            GROUP BY "ConnectionId", "ProjectName", "SourceTool", "Severity";
+            GROUP BY "ConnectionId", "ProjectName", "SourceTool", "Severity"
+            ON CONFLICT DO NOTHING;
             """,
-            [dayParameter],
+            [dayValue],
             cancellationToken);
         return true;
     }

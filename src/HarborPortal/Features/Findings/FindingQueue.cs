@@ -1,7 +1,6 @@
 using System.Data.Common;
 using System.Globalization;
 using HarborPortal.Data;
-using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 
 namespace HarborPortal.Features.Findings;
@@ -63,6 +62,9 @@ public sealed record GroupPage<T>(IReadOnlyList<T> Items, string? NextCursor);
 /// </summary>
 public sealed class FindingQueue(PortalDbContext db)
 {
+    // The context's provider decides the dialect, so a queue made for any context (a job's, a test's) speaks its SQL.
+    private readonly SqlDialect _dialect = SqlDialect.For(db);
+
     public const int DefaultPageSize = 50;
     public const int MaxPageSize = 200;
 
@@ -96,7 +98,7 @@ public sealed class FindingQueue(PortalDbContext db)
     {
         var view = FindingCursor.ViewOf(filter with { Group = FindingGrouping.None });
         var cursor = after is null ? null : FindingCursor.Decode(after, view) ?? throw new InvalidCursorException();
-        var sql = new FindingSql(filter with { Group = FindingGrouping.None }, scope);
+        var sql = new FindingSql(filter with { Group = FindingGrouping.None }, scope, _dialect);
 
         var sortColumn = FindingSql.SortColumn(filter.Sort);
         var direction = filter.Ascending ? "ASC" : "DESC";
@@ -107,7 +109,7 @@ public sealed class FindingQueue(PortalDbContext db)
         (string Value, string Id)? position = null;
         if (cursor is not null)
         {
-            position = (sql.Parameter(ParseSortValue(filter.Sort, cursor.Value)), sql.Parameter(ParseId(cursor.Key)));
+            position = (sql.Parameter(ParseSortValue(filter.Sort, cursor.Value, _dialect)), sql.Parameter(ParseId(cursor.Key)));
         }
 
         var plan = await ChoosePlanAsync(sql, filter.Sort, cancellationToken);
@@ -115,7 +117,12 @@ public sealed class FindingQueue(PortalDbContext db)
         if (plan.Kind == PlanKind.FewRows)
         {
             var keyset = position is { } p ? $" AND ({sortColumn}, \"Id\") {beyond} ({p.Value}, {p.Id})" : "";
-            text = $"SELECT f.* FROM \"Findings\" AS f INDEXED BY {plan.Index} WHERE {FindingSql.Where(sql.Terms)}{keyset} {order} LIMIT {take}";
+            // PostgreSQL takes no index hint, and a LIMIT tempts its planner to walk the sort order's index, which crosses the
+            // whole table when the few rows lie far along it (or not at all). Materialized, the matches are read by the
+            // filter's index and sorted, as SQLite's hint makes it do.
+            text = _dialect.IsPostgres
+                ? $"WITH few AS MATERIALIZED (SELECT f.* FROM \"Findings\" AS f WHERE {FindingSql.Where(sql.Terms)}{keyset}) SELECT * FROM few {order} LIMIT {take}"
+                : $"SELECT f.* FROM \"Findings\" AS f {sql.IndexedBy(plan.Index!)} WHERE {FindingSql.Where(sql.Terms)}{keyset} {order} LIMIT {take}";
         }
         else
         {
@@ -130,22 +137,22 @@ public sealed class FindingQueue(PortalDbContext db)
                 var index = plan.Ordered.Index;
                 if (position is { } p)
                 {
-                    branches.Add($"SELECT * FROM (SELECT f.* FROM \"Findings\" AS f INDEXED BY {index} WHERE {where} AND {sortColumn} = {p.Value} AND \"Id\" {beyond} {p.Id} {order} LIMIT {take})");
-                    branches.Add($"SELECT * FROM (SELECT f.* FROM \"Findings\" AS f INDEXED BY {index} WHERE {where} AND {sortColumn} {beyond} {p.Value} {order} LIMIT {take})");
+                    branches.Add($"SELECT * FROM (SELECT f.* FROM \"Findings\" AS f {sql.IndexedBy(index)} WHERE {where} AND {sortColumn} = {p.Value} AND \"Id\" {beyond} {p.Id} {order} LIMIT {take}) AS b{branches.Count}");
+                    branches.Add($"SELECT * FROM (SELECT f.* FROM \"Findings\" AS f {sql.IndexedBy(index)} WHERE {where} AND {sortColumn} {beyond} {p.Value} {order} LIMIT {take}) AS b{branches.Count}");
                 }
                 else
                 {
-                    branches.Add($"SELECT * FROM (SELECT f.* FROM \"Findings\" AS f INDEXED BY {index} WHERE {where} {order} LIMIT {take})");
+                    branches.Add($"SELECT * FROM (SELECT f.* FROM \"Findings\" AS f {sql.IndexedBy(index)} WHERE {where} {order} LIMIT {take}) AS b{branches.Count}");
                 }
             }
 
             text = branches.Count == 1 && position is null
                 ? branches[0]
-                : $"SELECT * FROM ({string.Join(" UNION ALL ", branches)}) {order} LIMIT {take}";
+                : $"SELECT * FROM ({string.Join(" UNION ALL ", branches)}) AS runs {order} LIMIT {take}";
         }
 
         await TuneConnectionAsync(cancellationToken);
-        var rows = await db.Findings.FromSqlRaw(text, [.. sql.Parameters]).AsNoTracking().ToListAsync(cancellationToken);
+        var rows = await db.Findings.FromSqlRaw(text, sql.ParametersFor(db.Database.GetDbConnection())).AsNoTracking().ToListAsync(cancellationToken);
         if (rows.Count <= limit)
         {
             return new FindingPage(rows, null);
@@ -164,31 +171,30 @@ public sealed class FindingQueue(PortalDbContext db)
     /// </summary>
     public async Task<FindingFacets> FacetsAsync(FindingFilter filter, FindingScope scope, CancellationToken cancellationToken = default)
     {
-        var sql = new FindingSql(filter, scope);
+        var sql = new FindingSql(filter, scope, _dialect);
         var narrowing = sql.Terms.Where(t => !t.InFacetCounts).ToList();
         var scopeTerm = sql.Terms.Where(t => t.Name == "scope").ToList();
         string text;
         if (narrowing.Count == 0)
         {
-            text = $"SELECT ConnectionId, ProjectName, SourceTool, Severity, Priority, Status, FixAvailable, \"Count\" FROM \"FindingCounts\" WHERE \"Count\" > 0 AND {FindingSql.Where(scopeTerm)}";
+            text = $"SELECT {FacetColumns}, \"Count\" FROM \"FindingCounts\" WHERE \"Count\" > 0 AND {FindingSql.Where(scopeTerm)}";
         }
         else
         {
             long narrowed = 0;
             var probeIndex = narrowing.First(t => t.Index is not null).Index;
-            await ReadAsync($"SELECT count(*) FROM (SELECT 1 FROM \"Findings\" INDEXED BY {probeIndex} WHERE {FindingSql.Where(scopeTerm.Concat(narrowing))} LIMIT {NarrowedFacetLimit + 1})",
-                sql.Parameters, reader => narrowed = reader.GetInt64(0), cancellationToken);
+            await ReadAsync($"SELECT count(*) FROM (SELECT 1 FROM \"Findings\" {sql.IndexedBy(probeIndex!)} WHERE {FindingSql.Where(scopeTerm.Concat(narrowing))} LIMIT {NarrowedFacetLimit + 1}) AS probe",
+                sql, reader => narrowed = reader.GetInt64(0), cancellationToken);
             if (narrowed > NarrowedFacetLimit)
             {
                 return FindingFacets.TooMany(filter, NarrowedFacetLimit, await db.HarborConnections.AsNoTracking().ToDictionaryAsync(c => c.Id, c => c.Name, cancellationToken));
             }
 
-            text = $"SELECT ConnectionId, ProjectName, SourceTool, Severity, Priority, Status, FixAvailable, count(*) FROM \"Findings\" WHERE {FindingSql.Where(scopeTerm.Concat(narrowing))} "
-                + "GROUP BY ConnectionId, ProjectName, SourceTool, Severity, Priority, Status, FixAvailable";
+            text = $"SELECT {FacetColumns}, count(*) FROM \"Findings\" WHERE {FindingSql.Where(scopeTerm.Concat(narrowing))} GROUP BY {FacetColumns}";
         }
 
         var cells = new List<CountCell>();
-        await ReadAsync(text, sql.Parameters, reader => cells.Add(new CountCell(
+        await ReadAsync(text, sql, reader => cells.Add(new CountCell(
             reader.GetInt64(0), reader.GetString(1), reader.GetString(2), (Severity)reader.GetInt32(3), (Severity)reader.GetInt32(4),
             (FindingStatus)reader.GetInt32(5), reader.GetBoolean(6), reader.GetInt64(7))), cancellationToken);
 
@@ -237,9 +243,9 @@ public sealed class FindingQueue(PortalDbContext db)
     /// <summary>How many distinct vulnerabilities the filtered findings are occurrences of.</summary>
     public async Task<long> CountVulnerabilitiesAsync(FindingFilter filter, FindingScope scope, CancellationToken cancellationToken = default)
     {
-        var sql = new FindingSql(filter, scope);
+        var sql = new FindingSql(filter, scope, _dialect);
         long count = 0;
-        await ReadAsync($"SELECT count(DISTINCT \"VulnerabilityId\") FROM \"Findings\" WHERE {FindingSql.Where(sql.Terms)}", sql.Parameters,
+        await ReadAsync($"SELECT count(DISTINCT \"VulnerabilityId\") FROM \"Findings\" WHERE {FindingSql.Where(sql.Terms)}", sql,
             reader => count = reader.GetInt64(0), cancellationToken);
         return count;
     }
@@ -253,15 +259,15 @@ public sealed class FindingQueue(PortalDbContext db)
             return new GroupPage<VulnerabilityGroup>([], null);
         }
 
-        var sql = new FindingSql(filter, scope);
+        var sql = new FindingSql(filter, scope, _dialect);
         var ids = string.Join(", ", keys.Select(k => sql.Parameter(k[0])));
         var groups = new Dictionary<string, VulnerabilityGroup>(StringComparer.Ordinal);
         await ReadAsync(
             "SELECT \"VulnerabilityId\", min(\"Title\"), max(\"Severity\"), max(\"Priority\"), max(\"CvssScore\"), count(DISTINCT \"Digest\"), count(*), min(\"FirstSeenAt\") "
-            + $"FROM \"Findings\" INDEXED BY IX_Findings_VulnerabilityId_Priority WHERE \"VulnerabilityId\" IN ({ids}) AND {FindingSql.Where(sql.Terms)} GROUP BY \"VulnerabilityId\"",
-            sql.Parameters,
+            + $"FROM \"Findings\" {sql.IndexedBy("IX_Findings_VulnerabilityId_Priority")} WHERE \"VulnerabilityId\" IN ({ids}) AND {FindingSql.Where(sql.Terms)} GROUP BY \"VulnerabilityId\"",
+            sql,
             reader => groups[reader.GetString(0)] = new VulnerabilityGroup(reader.GetString(0), reader.GetString(1), (Severity)reader.GetInt32(2), (Severity)reader.GetInt32(3),
-                reader.IsDBNull(4) ? null : reader.GetDouble(4), reader.GetInt64(5), reader.GetInt64(6), FindingSql.FromStored(reader.GetInt64(7))),
+                reader.IsDBNull(4) ? null : reader.GetDouble(4), reader.GetInt64(5), reader.GetInt64(6), _dialect.ReadDate(reader, 7)),
             cancellationToken);
         return new GroupPage<VulnerabilityGroup>([.. keys.Select(k => groups[k[0]])], next);
     }
@@ -275,18 +281,18 @@ public sealed class FindingQueue(PortalDbContext db)
             return new GroupPage<ImageGroup>([], null);
         }
 
-        var sql = new FindingSql(filter, scope);
+        var sql = new FindingSql(filter, scope, _dialect);
         var images = string.Join(", ", keys.Select(k => $"({sql.Parameter(long.Parse(k[0], CultureInfo.InvariantCulture))}, {sql.Parameter(k[1])}, {sql.Parameter(k[2])})"));
         var groups = new Dictionary<string, ImageGroup>(StringComparer.Ordinal);
         await ReadAsync(
             "SELECT \"ConnectionId\", min(\"ProjectName\"), \"RepositoryName\", \"Digest\", max(\"Tags\"), max(\"Priority\"), count(DISTINCT \"VulnerabilityId\"), count(*), max(\"LastSeenAt\") "
-            + $"FROM \"Findings\" INDEXED BY IX_Findings_ConnectionId_RepositoryName_Digest WHERE (\"ConnectionId\", \"RepositoryName\", \"Digest\") IN (VALUES {images}) AND {FindingSql.Where(sql.Terms)} "
+            + $"FROM \"Findings\" {sql.IndexedBy("IX_Findings_ConnectionId_RepositoryName_Digest")} WHERE (\"ConnectionId\", \"RepositoryName\", \"Digest\") IN (VALUES {images}) AND {FindingSql.Where(sql.Terms)} "
             + "GROUP BY \"ConnectionId\", \"RepositoryName\", \"Digest\"",
-            sql.Parameters,
+            sql,
             reader =>
             {
                 var group = new ImageGroup(reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4),
-                    (Severity)reader.GetInt32(5), reader.GetInt64(6), reader.GetInt64(7), FindingSql.FromStored(reader.GetInt64(8)));
+                    (Severity)reader.GetInt32(5), reader.GetInt64(6), reader.GetInt64(7), _dialect.ReadDate(reader, 8));
                 groups[ImageKey(group.ConnectionId.ToString(CultureInfo.InvariantCulture), group.RepositoryName, group.Digest)] = group;
             },
             cancellationToken);
@@ -308,17 +314,8 @@ public sealed class FindingQueue(PortalDbContext db)
             return [];
         }
 
-        var sql = new FindingSql(new FindingFilter(), FindingScope.Everything);
-        string matching;
-        if (text.Length >= 3)
-        {
-            var phrase = sql.Parameter("\"" + text.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"");
-            matching = $"t.\"Id\" IN (SELECT rowid FROM \"FindingTermsSearch\" WHERE \"FindingTermsSearch\" MATCH {phrase})";
-        }
-        else
-        {
-            matching = $"t.\"Value\" >= {sql.Parameter(text)} AND t.\"Value\" < {sql.Parameter(text + "\uffff")}";
-        }
+        var sql = new FindingSql(new FindingFilter(), FindingScope.Everything, _dialect);
+        var matching = sql.TermMatching("t.\"Value\"", "t.\"Id\"", text);
 
         var column = kind switch
         {
@@ -332,13 +329,13 @@ public sealed class FindingQueue(PortalDbContext db)
         // Only values some finding in scope still has: a term outlives its findings, and a developer must not learn
         // another team's repository names. The EXISTS probes the findings' (column, priority) index once per candidate.
         var scopeCondition = scope.ProjectNames is { } owned
-            ? owned.Count == 0 ? " AND 0" : $" AND f.\"ProjectName\" IN ({string.Join(", ", owned.Select(p => sql.Parameter(p)))})"
+            ? owned.Count == 0 ? " AND FALSE" : $" AND f.\"ProjectName\" IN ({string.Join(", ", owned.Select(p => sql.Parameter(p)))})"
             : "";
         var text2 = $"SELECT t.\"Value\" FROM \"FindingTerms\" AS t WHERE t.\"Kind\" = {(int)kind} AND {matching} "
             + $"AND EXISTS (SELECT 1 FROM \"Findings\" AS f WHERE f.\"{column}\" = t.\"Value\"{scopeCondition}) "
             + $"ORDER BY length(t.\"Value\"), t.\"Value\" LIMIT {Math.Clamp(limit, 1, 50)}";
         var values = new List<string>();
-        await ReadAsync(text2, sql.Parameters, reader => values.Add(reader.GetString(0)), cancellationToken);
+        await ReadAsync(text2, sql, reader => values.Add(reader.GetString(0)), cancellationToken);
         return values;
     }
 
@@ -363,7 +360,7 @@ public sealed class FindingQueue(PortalDbContext db)
         limit = Math.Clamp(limit, 1, MaxPageSize);
         var view = FindingCursor.ViewOf(filter);
         var cursor = after is null ? null : FindingCursor.Decode(after, view) ?? throw new InvalidCursorException();
-        var sql = new FindingSql(filter, scope);
+        var sql = new FindingSql(filter, scope, _dialect);
         var aggregate = GroupAggregate(filter.Sort);
         var direction = filter.Ascending ? "ASC" : "DESC";
         var beyond = filter.Ascending ? ">" : "<";
@@ -378,19 +375,21 @@ public sealed class FindingQueue(PortalDbContext db)
             }
 
             var keyValues = parts.Select((part, i) => keyColumns[i] == "ConnectionId" ? sql.Parameter(ParseId(part)) : sql.Parameter(part));
-            having = $" HAVING ({aggregate}, {key}) {beyond} ({sql.Parameter(ParseSortValue(filter.Sort, cursor.Value))}, {string.Join(", ", keyValues)})";
+            having = $" HAVING ({aggregate}, {key}) {beyond} ({sql.Parameter(ParseSortValue(filter.Sort, cursor.Value, _dialect))}, {string.Join(", ", keyValues)})";
         }
 
         var plan = await ChoosePlanAsync(sql, filter.Sort, cancellationToken);
         var index = plan.Kind == PlanKind.FewRows ? plan.Index : groupIndex;
-        var text = $"SELECT {key}, {aggregate} FROM \"Findings\" INDEXED BY {index} WHERE {FindingSql.Where(sql.Terms)} GROUP BY {key}{having} "
+        var text = $"SELECT {key}, {aggregate} FROM \"Findings\" {sql.IndexedBy(index!)} WHERE {FindingSql.Where(sql.Terms)} GROUP BY {key}{having} "
             + $"ORDER BY {aggregate} {direction}, {string.Join(", ", keyColumns.Select(c => $"\"{c}\" {direction}"))} LIMIT {limit + 1}";
         var keys = new List<string[]>();
         var sortValues = new List<string>();
-        await ReadAsync(text, sql.Parameters, reader =>
+        await ReadAsync(text, sql, reader =>
         {
             keys.Add([.. keyColumns.Select((_, i) => Convert.ToString(reader.GetValue(i), CultureInfo.InvariantCulture) ?? "")]);
-            sortValues.Add(Convert.ToString(reader.GetValue(keyColumns.Length), CultureInfo.InvariantCulture) ?? "0");
+            sortValues.Add(filter.Sort is FindingSortKey.FirstSeen or FindingSortKey.LastSeen
+                ? CursorDate(_dialect.ReadDate(reader, keyColumns.Length), _dialect)
+                : Convert.ToString(reader.GetValue(keyColumns.Length), CultureInfo.InvariantCulture) ?? "0");
         }, cancellationToken);
 
         if (keys.Count <= limit)
@@ -410,7 +409,7 @@ public sealed class FindingQueue(PortalDbContext db)
         foreach (var term in sql.Terms.Where(t => t.Index is not null))
         {
             long count = 0;
-            await ReadAsync($"SELECT count(*) FROM (SELECT 1 FROM \"Findings\" INDEXED BY {term.Index} WHERE {term.Condition} LIMIT {Math.Max(FewRowsThreshold, 1)})", sql.Parameters,
+            await ReadAsync($"SELECT count(*) FROM (SELECT 1 FROM \"Findings\" {sql.IndexedBy(term.Index!)} WHERE {term.Condition} LIMIT {Math.Max(FewRowsThreshold, 1)}) AS probe", sql,
                 reader => count = reader.GetInt64(0), cancellationToken);
             if (count < fewestCount)
             {
@@ -452,7 +451,7 @@ public sealed class FindingQueue(PortalDbContext db)
         await db.Database.ExecuteSqlRawAsync("PRAGMA mmap_size = 1073741824; PRAGMA cache_size = -32768;", cancellationToken);
     }
 
-    private async Task ReadAsync(string text, IReadOnlyList<SqliteParameter> parameters, Action<DbDataReader> row, CancellationToken cancellationToken)
+    private async Task ReadAsync(string text, FindingSql sql, Action<DbDataReader> row, CancellationToken cancellationToken)
     {
         await TuneConnectionAsync(cancellationToken);
         var connection = db.Database.GetDbConnection();
@@ -466,10 +465,7 @@ public sealed class FindingQueue(PortalDbContext db)
         {
             await using var command = connection.CreateCommand();
             command.CommandText = text;
-            foreach (var parameter in parameters)
-            {
-                command.Parameters.Add(new SqliteParameter(parameter.ParameterName, parameter.Value));
-            }
+            sql.AddParametersTo(command);
 
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
@@ -486,13 +482,17 @@ public sealed class FindingQueue(PortalDbContext db)
         }
     }
 
-    private static object ParseSortValue(FindingSortKey key, string value)
+    private static object ParseSortValue(FindingSortKey key, string value, SqlDialect dialect)
     {
         try
         {
-            return key == FindingSortKey.Cvss
-                ? double.Parse(value, NumberStyles.Float, CultureInfo.InvariantCulture)
-                : long.Parse(value, NumberStyles.Integer, CultureInfo.InvariantCulture);
+            return key switch
+            {
+                FindingSortKey.Cvss => double.Parse(value, NumberStyles.Float, CultureInfo.InvariantCulture),
+                FindingSortKey.FirstSeen or FindingSortKey.LastSeen => ParseCursorDate(long.Parse(value, NumberStyles.Integer, CultureInfo.InvariantCulture), dialect),
+                // Priority and severity are integer columns: an int keeps PostgreSQL's comparison on the column's own type.
+                _ => int.Parse(value, NumberStyles.Integer, CultureInfo.InvariantCulture),
+            };
         }
         catch (FormatException)
         {
@@ -507,15 +507,35 @@ public sealed class FindingQueue(PortalDbContext db)
     private static long ParseId(string key) =>
         long.TryParse(key, NumberStyles.Integer, CultureInfo.InvariantCulture, out var id) ? id : throw new InvalidCursorException();
 
-    private static string SortValue(FindingSortKey key, Finding finding) => key switch
+    /// <summary>
+    /// A date in a cursor, exactly as the database compares it: SQLite's stored number (100 µs steps), or on PostgreSQL
+    /// the UTC ticks (its timestamps keep microseconds, which the stored number would round away and the seek would miss).
+    /// </summary>
+    private static string CursorDate(DateTimeOffset value, SqlDialect dialect) =>
+        (dialect.IsPostgres ? value.UtcTicks : FindingSql.Stored(value)).ToString(CultureInfo.InvariantCulture);
+
+    private static object ParseCursorDate(long value, SqlDialect dialect)
+    {
+        if (!dialect.IsPostgres)
+        {
+            return value;
+        }
+
+        return value >= 0 && value <= DateTime.MaxValue.Ticks ? new DateTimeOffset(value, TimeSpan.Zero) : throw new InvalidCursorException();
+    }
+
+    private string SortValue(FindingSortKey key, Finding finding) => key switch
     {
         FindingSortKey.Priority => ((int)finding.Priority).ToString(CultureInfo.InvariantCulture),
         FindingSortKey.Severity => ((int)finding.Severity).ToString(CultureInfo.InvariantCulture),
         FindingSortKey.Cvss => finding.CvssRank.ToString("R", CultureInfo.InvariantCulture),
-        FindingSortKey.FirstSeen => FindingSql.Stored(finding.FirstSeenAt).ToString(CultureInfo.InvariantCulture),
-        FindingSortKey.LastSeen => FindingSql.Stored(finding.LastSeenAt).ToString(CultureInfo.InvariantCulture),
+        FindingSortKey.FirstSeen => CursorDate(finding.FirstSeenAt, _dialect),
+        FindingSortKey.LastSeen => CursorDate(finding.LastSeenAt, _dialect),
         _ => throw new ArgumentOutOfRangeException(nameof(key)),
     };
+
+    // FindingCounts' key, the facets' shape.
+    private const string FacetColumns = "\"ConnectionId\", \"ProjectName\", \"SourceTool\", \"Severity\", \"Priority\", \"Status\", \"FixAvailable\"";
 
     private enum PlanKind
     {

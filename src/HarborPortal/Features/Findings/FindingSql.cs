@@ -1,5 +1,6 @@
+using System.Data.Common;
 using System.Globalization;
-using Microsoft.Data.Sqlite;
+using HarborPortal.Data;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 
 namespace HarborPortal.Features.Findings;
@@ -20,29 +21,64 @@ internal sealed record FilterTerm(
     IReadOnlyDictionary<FindingSortKey, OrderedIndex>? OrderedIndexes = null,
     IReadOnlySet<FindingSortKey>? SortedByItsValue = null);
 
+/// <summary>A value bound to a named parameter of hand-written SQL, whatever the provider.</summary>
+internal sealed record SqlValue(string Name, object Value);
+
 /// <summary>
 /// Turns a <see cref="FindingFilter"/> and a <see cref="FindingScope"/> into SQL terms with parameters. Values are
-/// always parameters; only column and index names (constants here) are written into the text.
+/// always parameters; only column and index names (constants here) are written into the text. The text runs on SQLite
+/// and PostgreSQL alike: the few differences (dates, index hints, text search) come from <see cref="SqlDialect"/>.
 /// </summary>
 internal sealed class FindingSql
 {
-    private readonly List<SqliteParameter> _parameters = [];
+    private readonly List<SqlValue> _parameters = [];
 
-    public FindingSql(FindingFilter filter, FindingScope scope)
+    public FindingSql(FindingFilter filter, FindingScope scope, SqlDialect dialect)
     {
         Filter = filter;
+        Dialect = dialect;
         Terms = BuildTerms(filter, scope);
     }
 
     public FindingFilter Filter { get; }
 
+    public SqlDialect Dialect { get; }
+
     public IReadOnlyList<FilterTerm> Terms { get; }
 
-    public IReadOnlyList<SqliteParameter> Parameters => _parameters;
+    public IReadOnlyList<SqlValue> Parameters => _parameters;
 
+    /// <summary>A date as the cursor and the SQLite store write it (a sortable 64-bit number), whatever the provider.</summary>
     public static long Stored(DateTimeOffset value) => StoredDates.ToStored(value);
 
     public static DateTimeOffset FromStored(long value) => StoredDates.FromStored(value);
+
+    /// <summary>The provider's parameters for a command of <paramref name="command"/>'s connection.</summary>
+    public void AddParametersTo(DbCommand command)
+    {
+        foreach (var value in _parameters)
+        {
+            command.Parameters.Add(CreateParameter(command, value));
+        }
+    }
+
+    /// <summary>The parameters as the provider's own objects, for <c>FromSqlRaw</c>.</summary>
+    public object[] ParametersFor(DbConnection connection)
+    {
+        using var command = connection.CreateCommand();
+        return [.. _parameters.Select(value => CreateParameter(command, value))];
+    }
+
+    private static DbParameter CreateParameter(DbCommand command, SqlValue value)
+    {
+        var parameter = command.CreateParameter();
+        parameter.ParameterName = value.Name;
+        parameter.Value = value.Value;
+        return parameter;
+    }
+
+    /// <summary>An index hint for SQLite (nothing on PostgreSQL, whose planner has statistics instead).</summary>
+    public string IndexedBy(string index) => Dialect.IndexedBy(index);
 
     public static string SortColumn(FindingSortKey key) => key switch
     {
@@ -70,36 +106,53 @@ internal sealed class FindingSql
 
     public string Parameter(object? value)
     {
-        var name = "$p" + _parameters.Count.ToString(CultureInfo.InvariantCulture);
-        _parameters.Add(new SqliteParameter(name, value ?? DBNull.Value));
+        // "@" names: both providers read them (Npgsql rewrites them to positional parameters).
+        var name = "@p" + _parameters.Count.ToString(CultureInfo.InvariantCulture);
+        _parameters.Add(new SqlValue(name, value ?? DBNull.Value));
         return name;
     }
 
-    /// <summary>Every term joined with AND (or "1" when there is none).</summary>
+    /// <summary>Every term joined with AND (or TRUE when there is none).</summary>
     public static string Where(IEnumerable<FilterTerm> terms)
     {
         var conditions = terms.Select(t => t.Condition).ToList();
-        return conditions.Count == 0 ? "1" : string.Join(" AND ", conditions);
+        return conditions.Count == 0 ? "TRUE" : string.Join(" AND ", conditions);
     }
+
+    /// <summary>
+    /// The condition on <paramref name="column"/> (a FindingTerms value) for type-ahead text: from three characters any
+    /// inner run of characters, case-insensitively; shorter text matches the start. SQLite: the FTS5 trigram table over
+    /// the terms, and a range on the terms' unique index. PostgreSQL: ILIKE and LIKE, both served by the trigram GIN index
+    /// <c>IX_FindingTerms_Value_Trigram</c> (pg_trgm pads the start of a value, so a one-character prefix has a trigram).
+    /// </summary>
+    public string TermMatching(string column, string idColumn, string text)
+    {
+        if (Dialect.IsPostgres)
+        {
+            var pattern = text.Length >= 3 ? $"%{EscapeLike(text)}%" : $"{EscapeLike(text)}%";
+            return $"{column} {(text.Length >= 3 ? "ILIKE" : "LIKE")} {Parameter(pattern)}";
+        }
+
+        if (text.Length >= 3)
+        {
+            // A phrase in double quotes (quotes doubled inside) so that FTS5 reads the text literally, operators and all.
+            var phrase = Parameter("\"" + text.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"");
+            return $"{idColumn} IN (SELECT rowid FROM \"FindingTermsSearch\" WHERE \"FindingTermsSearch\" MATCH {phrase})";
+        }
+
+        return $"{column} >= {Parameter(text)} AND {column} < {Parameter(text + "\uffff")}";
+    }
+
+    // LIKE's wildcards and its escape character (PostgreSQL's default escape is the backslash) taken literally.
+    private static string EscapeLike(string text) =>
+        text.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("%", "\\%", StringComparison.Ordinal).Replace("_", "\\_", StringComparison.Ordinal);
 
     /// <summary>
     /// The condition matching <paramref name="text"/> inside package names: the FTS5 trigram index over the distinct names
     /// when it has three characters or more, else a prefix range on the names' unique index. Never a scan of findings.
     /// </summary>
-    public string PackageNamesMatching(string text)
-    {
-        if (text.Length >= 3)
-        {
-            // A phrase in double quotes (quotes doubled inside) so that FTS5 reads the text literally, operators and all.
-            var phrase = Parameter("\"" + text.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"");
-            return $"SELECT \"Value\" FROM \"FindingTerms\" WHERE \"Kind\" = {(int)FindingTermKind.Package} AND \"Id\" IN "
-                + $"(SELECT rowid FROM \"FindingTermsSearch\" WHERE \"FindingTermsSearch\" MATCH {phrase})";
-        }
-
-        var low = Parameter(text);
-        var high = Parameter(text + "\uffff");
-        return $"SELECT \"Value\" FROM \"FindingTerms\" WHERE \"Kind\" = {(int)FindingTermKind.Package} AND \"Value\" >= {low} AND \"Value\" < {high}";
-    }
+    public string PackageNamesMatching(string text) =>
+        $"SELECT \"Value\" FROM \"FindingTerms\" WHERE \"Kind\" = {(int)FindingTermKind.Package} AND {TermMatching("\"Value\"", "\"Id\"", text)}";
 
     private List<FilterTerm> BuildTerms(FindingFilter filter, FindingScope scope)
     {
@@ -109,7 +162,7 @@ internal sealed class FindingSql
         if (scope.ProjectNames is { } owned)
         {
             terms.Add(owned.Count == 0
-                ? new FilterTerm("scope", "0", null, InFacetCounts: true)
+                ? new FilterTerm("scope", "FALSE", null, InFacetCounts: true)
                 : new FilterTerm("scope", $"\"ProjectName\" IN ({List(owned)})", "IX_Findings_ProjectName_Priority", InFacetCounts: true));
         }
 
@@ -166,7 +219,7 @@ internal sealed class FindingSql
         if (filter.FixAvailable is { } fix)
         {
             // Half the findings either way: no index would pay for itself, the sort order's walk finds 50 at once.
-            terms.Add(new FilterTerm("fix", $"\"FixAvailable\" = {(fix ? 1 : 0)}", null, InFacetCounts: true));
+            terms.Add(new FilterTerm("fix", $"\"FixAvailable\" = {(fix ? "TRUE" : "FALSE")}", null, InFacetCounts: true));
         }
 
         if (filter.Repository is { } repository)
@@ -213,12 +266,12 @@ internal sealed class FindingSql
             var conditions = new List<string>();
             if (filter.FirstSeenFrom is { } from)
             {
-                conditions.Add($"\"FirstSeenAt\" >= {Parameter(Stored(new DateTimeOffset(from.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero)))}");
+                conditions.Add($"\"FirstSeenAt\" >= {Parameter(Dialect.Stored(new DateTimeOffset(from.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero)))}");
             }
 
             if (filter.FirstSeenTo is { } to)
             {
-                conditions.Add($"\"FirstSeenAt\" < {Parameter(Stored(new DateTimeOffset(to.AddDays(1).ToDateTime(TimeOnly.MinValue), TimeSpan.Zero)))}");
+                conditions.Add($"\"FirstSeenAt\" < {Parameter(Dialect.Stored(new DateTimeOffset(to.AddDays(1).ToDateTime(TimeOnly.MinValue), TimeSpan.Zero)))}");
             }
 
             terms.Add(new FilterTerm("first-seen", string.Join(" AND ", conditions), "IX_Findings_FirstSeenAt", InFacetCounts: false,
@@ -230,12 +283,12 @@ internal sealed class FindingSql
             var conditions = new List<string>();
             if (filter.ResolvedFrom is { } from)
             {
-                conditions.Add($"\"ResolvedAt\" >= {Parameter(Stored(new DateTimeOffset(from.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero)))}");
+                conditions.Add($"\"ResolvedAt\" >= {Parameter(Dialect.Stored(new DateTimeOffset(from.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero)))}");
             }
 
             if (filter.ResolvedTo is { } to)
             {
-                conditions.Add($"\"ResolvedAt\" < {Parameter(Stored(new DateTimeOffset(to.AddDays(1).ToDateTime(TimeOnly.MinValue), TimeSpan.Zero)))}");
+                conditions.Add($"\"ResolvedAt\" < {Parameter(Dialect.Stored(new DateTimeOffset(to.AddDays(1).ToDateTime(TimeOnly.MinValue), TimeSpan.Zero)))}");
             }
 
             // The dashboard's index (migration 20261123040000): resolved findings are few beside open ones.

@@ -6,7 +6,6 @@ using HarborPortal.Features.Findings;
 using HarborPortal.Features.Teams;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.WebUtilities;
-using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 
 namespace HarborPortal.Features.Triage;
@@ -48,7 +47,7 @@ public static class TriageEndpoints
     /// <summary>The ids of every finding matching the queue's filter in the caller's scope (what "apply to all matching" changes).</summary>
     public static async Task<List<long>> MatchingIdsAsync(PortalDbContext db, FindingFilter filter, FindingScope scope, CancellationToken cancellationToken)
     {
-        var sql = new FindingSql(filter with { Group = FindingGrouping.None }, scope);
+        var sql = new FindingSql(filter with { Group = FindingGrouping.None }, scope, SqlDialect.For(db));
         var ids = new List<long>();
         var connection = db.Database.GetDbConnection();
         var opened = connection.State != System.Data.ConnectionState.Open;
@@ -61,10 +60,7 @@ public static class TriageEndpoints
         {
             await using var command = connection.CreateCommand();
             command.CommandText = $"SELECT \"Id\" FROM \"Findings\" WHERE {FindingSql.Where(sql.Terms)} ORDER BY \"Id\"";
-            foreach (var parameter in sql.Parameters)
-            {
-                command.Parameters.Add(new SqliteParameter(parameter.ParameterName, parameter.Value));
-            }
+            sql.AddParametersTo(command);
 
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))

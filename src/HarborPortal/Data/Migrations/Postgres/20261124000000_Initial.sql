@@ -432,64 +432,64 @@ CREATE INDEX "IX_FindingEvents_FindingId_At" ON "FindingEvents" ("FindingId", "A
 CREATE INDEX "IX_FindingEvents_SyncRunId" ON "FindingEvents" ("SyncRunId");
 
 
-CREATE INDEX "IX_Findings_AssignedTeamId_Priority" ON "Findings" ("AssignedTeamId", "Priority") WHERE "AssignedTeamId" IS NOT NULL;
+CREATE INDEX "IX_Findings_AssignedTeamId_Priority" ON "Findings" ("AssignedTeamId", "Priority", "Id") WHERE "AssignedTeamId" IS NOT NULL;
 
 
-CREATE INDEX "IX_Findings_AssignedTo_Priority" ON "Findings" ("AssignedTo", "Priority") WHERE "AssignedTo" IS NOT NULL;
+CREATE INDEX "IX_Findings_AssignedTo_Priority" ON "Findings" ("AssignedTo", "Priority", "Id") WHERE "AssignedTo" IS NOT NULL;
 
 
-CREATE INDEX "IX_Findings_ConnectionId_RepositoryName_Digest" ON "Findings" ("ConnectionId", "RepositoryName", "Digest");
+CREATE INDEX "IX_Findings_ConnectionId_RepositoryName_Digest" ON "Findings" ("ConnectionId", "RepositoryName", "Digest", "Id");
 
 
-CREATE INDEX "IX_Findings_ConnectionId_Status" ON "Findings" ("ConnectionId", "Status");
+CREATE INDEX "IX_Findings_ConnectionId_Status" ON "Findings" ("ConnectionId", "Status", "Id");
 
 
-CREATE INDEX "IX_Findings_CvssRank" ON "Findings" ("CvssRank");
+CREATE INDEX "IX_Findings_CvssRank" ON "Findings" ("CvssRank", "Id");
 
 
-CREATE INDEX "IX_Findings_FirstSeenAt" ON "Findings" ("FirstSeenAt");
+CREATE INDEX "IX_Findings_FirstSeenAt" ON "Findings" ("FirstSeenAt", "Id");
 
 
 CREATE UNIQUE INDEX "IX_Findings_Identity" ON "Findings" ("Identity");
 
 
-CREATE INDEX "IX_Findings_PackageName_Priority" ON "Findings" ("PackageName", "Priority");
+CREATE INDEX "IX_Findings_PackageName_Priority" ON "Findings" ("PackageName", "Priority", "Id");
 
 
-CREATE INDEX "IX_Findings_Priority" ON "Findings" ("Priority");
+CREATE INDEX "IX_Findings_Priority" ON "Findings" ("Priority", "Id");
 
 
-CREATE INDEX "IX_Findings_Priority_CvssRank" ON "Findings" ("Priority", "CvssRank");
+CREATE INDEX "IX_Findings_Priority_CvssRank" ON "Findings" ("Priority", "CvssRank", "Id");
 
 
-CREATE INDEX "IX_Findings_Priority_Severity" ON "Findings" ("Priority", "Severity");
+CREATE INDEX "IX_Findings_Priority_Severity" ON "Findings" ("Priority", "Severity", "Id");
 
 
-CREATE INDEX "IX_Findings_ProjectName_Priority" ON "Findings" ("ProjectName", "Priority");
+CREATE INDEX "IX_Findings_ProjectName_Priority" ON "Findings" ("ProjectName", "Priority", "Id");
 
 
-CREATE INDEX "IX_Findings_ResolvedAt" ON "Findings" ("ResolvedAt");
+CREATE INDEX "IX_Findings_ResolvedAt" ON "Findings" ("ResolvedAt", "Id");
 
 
-CREATE INDEX "IX_Findings_Severity" ON "Findings" ("Severity");
+CREATE INDEX "IX_Findings_Severity" ON "Findings" ("Severity", "Id");
 
 
-CREATE INDEX "IX_Findings_Severity_CvssRank" ON "Findings" ("Severity", "CvssRank");
+CREATE INDEX "IX_Findings_Severity_CvssRank" ON "Findings" ("Severity", "CvssRank", "Id");
 
 
-CREATE INDEX "IX_Findings_SourceTool_Priority" ON "Findings" ("SourceTool", "Priority");
+CREATE INDEX "IX_Findings_SourceTool_Priority" ON "Findings" ("SourceTool", "Priority", "Id");
 
 
-CREATE INDEX "IX_Findings_Status_LastSeenAt" ON "Findings" ("Status", "LastSeenAt");
+CREATE INDEX "IX_Findings_Status_LastSeenAt" ON "Findings" ("Status", "LastSeenAt", "Id");
 
 
-CREATE INDEX "IX_Findings_Status_Severity_FirstSeenAt" ON "Findings" ("Status", "Severity", "FirstSeenAt");
+CREATE INDEX "IX_Findings_Status_Severity_FirstSeenAt" ON "Findings" ("Status", "Severity", "FirstSeenAt", "Id");
 
 
-CREATE INDEX "IX_Findings_TriageDecisionId" ON "Findings" ("TriageDecisionId") WHERE "TriageDecisionId" IS NOT NULL;
+CREATE INDEX "IX_Findings_TriageDecisionId" ON "Findings" ("TriageDecisionId", "Id") WHERE "TriageDecisionId" IS NOT NULL;
 
 
-CREATE INDEX "IX_Findings_VulnerabilityId_Priority" ON "Findings" ("VulnerabilityId", "Priority");
+CREATE INDEX "IX_Findings_VulnerabilityId_Priority" ON "Findings" ("VulnerabilityId", "Priority", "Id");
 
 
 CREATE UNIQUE INDEX "IX_FindingTerms_Kind_Value" ON "FindingTerms" ("Kind", "Value");

@@ -45,7 +45,10 @@ internal sealed class BenchmarkPortal : IAsyncDisposable
         {
             var db = scope.ServiceProvider.GetRequiredService<PortalDbContext>();
             await db.Database.MigrateAsync();
-            await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;");
+            if (db is not PostgresPortalDbContext)
+            {
+                await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;");
+            }
         }
 
         return new BenchmarkPortal(app, dataDirectory);

@@ -2,7 +2,6 @@ using System.Diagnostics;
 using HarborPortal.Data;
 using HarborPortal.Features.Findings;
 using HarborPortal.Features.Scanning;
-using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -46,7 +45,7 @@ public sealed class IngestBenchmark : IBenchmarkCommand
             db.SyncRuns.Add(run);
             await db.SaveChangesAsync(cancellationToken);
             await db.Database.OpenConnectionAsync(cancellationToken);
-            using var writer = new SyncWriter((SqliteConnection)db.Database.GetDbConnection(), connectionId, run.Id, TimeProvider.System);
+            using var writer = new SyncWriter(db.Database.GetDbConnection(), scope.ServiceProvider.GetRequiredService<SqlDialect>(), connectionId, run.Id, TimeProvider.System);
 
             var batches = Batches(Outcomes(connectionId, artifacts, vulnerabilities), Math.Max(1, FindingsPerBatch / vulnerabilities));
             var (written, seconds, cpu) = Write(writer, batches);

@@ -1,7 +1,6 @@
 using HarborPortal.Data;
 using HarborPortal.Features.Findings;
 using HarborPortal.Features.Triage;
-using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage;
 
@@ -102,10 +101,9 @@ public static class ImportWriter
         var reopenedIds = events.Where(e => e.Kind == FindingEventKind.Reopened).Select(e => e.Finding.Id).ToList();
         if (inserted.Count > 0 || reopenedIds.Count > 0)
         {
-            var connection = (SqliteConnection)db.Database.GetDbConnection();
-            var transaction = (SqliteTransaction?)db.Database.CurrentTransaction?.GetDbTransaction();
-            var insertedAfter = inserted.Count > 0 ? inserted.Min(f => f.Id) - 1 : long.MaxValue;
-            TriageSql.ApplyLiveDecisions(connection, transaction, insertedAfter, reopenedIds, now, syncRunId: null);
+            var dialect = db is PostgresPortalDbContext ? SqlDialect.Postgres : SqlDialect.Sqlite;
+            TriageSql.ApplyLiveDecisions(db.Database.GetDbConnection(), db.Database.CurrentTransaction?.GetDbTransaction(), dialect,
+                long.MaxValue, [.. inserted.Select(f => f.Id)], reopenedIds, now, syncRunId: null);
         }
 
         return counts;

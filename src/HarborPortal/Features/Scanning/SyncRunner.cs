@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Data;
 using System.Net;
 using System.Text.Json;
 using System.Threading.Channels;
@@ -9,7 +10,6 @@ using HarborPortal.Features.Locations;
 using HarborPortal.Features.Operations;
 using HarborPortal.Features.ThreatData;
 using HarborPortal.Harbor;
-using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
@@ -24,7 +24,7 @@ namespace HarborPortal.Features.Scanning;
 /// Cancel is noticed; between batches the run stops cleanly and what was written stays consistent.
 /// </summary>
 public sealed partial class SyncRunner(
-    PortalDbContext db, HarborClient harbor, ConnectionSecrets secrets, TimeProvider time,
+    PortalDbContext db, SqlDialect dialect, HarborClient harbor, ConnectionSecrets secrets, TimeProvider time,
     IOptions<ConnectionsOptions> options, PortalMetrics metrics, ILogger<SyncRunner> logger)
 {
     /// <summary>A batch is written when it holds this many findings…</summary>
@@ -114,7 +114,7 @@ public sealed partial class SyncRunner(
         await db.Database.OpenConnectionAsync(stop.Token);
         try
         {
-            using var writer = new SyncWriter((SqliteConnection)db.Database.GetDbConnection(), connection.Id, run.Id, time);
+            using var writer = new SyncWriter(db.Database.GetDbConnection(), dialect, connection.Id, run.Id, time);
             var parallelism = Math.Max(1, settings.MaxConcurrency);
             var fetches = Channel.CreateBounded<ArtifactWork>(new BoundedChannelOptions(parallelism * 4) { SingleWriter = false, SingleReader = false });
             var outcomes = Channel.CreateBounded<ArtifactOutcome>(new BoundedChannelOptions(256) { SingleReader = true });
@@ -263,29 +263,38 @@ public sealed partial class SyncRunner(
         progress.CopyTo(run);
         await using var command = db.Database.GetDbConnection().CreateCommand();
         command.CommandText =
-            "UPDATE SyncRuns SET Projects = $projects, Repositories = $repositories, ArtifactsTotal = $total, ArtifactsSeen = $seen, ArtifactsChanged = $changed, " +
-            "ArtifactsSkipped = $skipped, ArtifactsNotScanned = $notScanned, ArtifactsRemoved = $removed, ArtifactsScanRequested = $scanRequested, " +
-            "ArtifactsScanFailed = $scanFailed, ReportsFetched = $reports, FindingsNew = $new, FindingsUpdated = $updated, FindingsResolved = $resolved, " +
-            "FindingsReopened = $reopened, ErrorCount = $errorCount, Errors = $errors WHERE Id = $id RETURNING CancelRequestedAt";
-        var sqlite = (SqliteCommand)command;
-        sqlite.Parameters.AddWithValue("$projects", run.Projects);
-        sqlite.Parameters.AddWithValue("$repositories", run.Repositories);
-        sqlite.Parameters.AddWithValue("$total", run.ArtifactsTotal);
-        sqlite.Parameters.AddWithValue("$seen", run.ArtifactsSeen);
-        sqlite.Parameters.AddWithValue("$changed", run.ArtifactsChanged);
-        sqlite.Parameters.AddWithValue("$skipped", run.ArtifactsSkipped);
-        sqlite.Parameters.AddWithValue("$notScanned", run.ArtifactsNotScanned);
-        sqlite.Parameters.AddWithValue("$removed", run.ArtifactsRemoved);
-        sqlite.Parameters.AddWithValue("$scanRequested", run.ArtifactsScanRequested);
-        sqlite.Parameters.AddWithValue("$scanFailed", run.ArtifactsScanFailed);
-        sqlite.Parameters.AddWithValue("$reports", run.ReportsFetched);
-        sqlite.Parameters.AddWithValue("$new", run.FindingsNew);
-        sqlite.Parameters.AddWithValue("$updated", run.FindingsUpdated);
-        sqlite.Parameters.AddWithValue("$resolved", run.FindingsResolved);
-        sqlite.Parameters.AddWithValue("$reopened", run.FindingsReopened);
-        sqlite.Parameters.AddWithValue("$errorCount", run.ErrorCount);
-        sqlite.Parameters.AddWithValue("$errors", run.Errors);
-        sqlite.Parameters.AddWithValue("$id", run.Id);
+            "UPDATE \"SyncRuns\" SET \"Projects\" = @projects, \"Repositories\" = @repositories, \"ArtifactsTotal\" = @total, \"ArtifactsSeen\" = @seen, " +
+            "\"ArtifactsChanged\" = @changed, \"ArtifactsSkipped\" = @skipped, \"ArtifactsNotScanned\" = @notScanned, \"ArtifactsRemoved\" = @removed, " +
+            "\"ArtifactsScanRequested\" = @scanRequested, \"ArtifactsScanFailed\" = @scanFailed, \"ReportsFetched\" = @reports, \"FindingsNew\" = @new, " +
+            "\"FindingsUpdated\" = @updated, \"FindingsResolved\" = @resolved, \"FindingsReopened\" = @reopened, \"ErrorCount\" = @errorCount, " +
+            "\"Errors\" = @errors WHERE \"Id\" = @id RETURNING \"CancelRequestedAt\"";
+        void Add(string name, object? value, DbType type)
+        {
+            var parameter = command.CreateParameter();
+            parameter.ParameterName = name;
+            parameter.DbType = type;
+            parameter.Value = value ?? DBNull.Value;
+            command.Parameters.Add(parameter);
+        }
+
+        Add("@projects", run.Projects, DbType.Int32);
+        Add("@repositories", run.Repositories, DbType.Int32);
+        Add("@total", run.ArtifactsTotal, DbType.Int32);
+        Add("@seen", run.ArtifactsSeen, DbType.Int32);
+        Add("@changed", run.ArtifactsChanged, DbType.Int32);
+        Add("@skipped", run.ArtifactsSkipped, DbType.Int32);
+        Add("@notScanned", run.ArtifactsNotScanned, DbType.Int32);
+        Add("@removed", run.ArtifactsRemoved, DbType.Int32);
+        Add("@scanRequested", run.ArtifactsScanRequested, DbType.Int32);
+        Add("@scanFailed", run.ArtifactsScanFailed, DbType.Int32);
+        Add("@reports", run.ReportsFetched, DbType.Int32);
+        Add("@new", run.FindingsNew, DbType.Int32);
+        Add("@updated", run.FindingsUpdated, DbType.Int32);
+        Add("@resolved", run.FindingsResolved, DbType.Int32);
+        Add("@reopened", run.FindingsReopened, DbType.Int32);
+        Add("@errorCount", run.ErrorCount, DbType.Int32);
+        Add("@errors", run.Errors, DbType.String);
+        Add("@id", run.Id, DbType.Int64);
         var cancelRequested = await command.ExecuteScalarAsync(CancellationToken.None);
         if (cancelRequested is not null and not DBNull)
         {

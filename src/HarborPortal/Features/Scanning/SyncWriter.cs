@@ -1,115 +1,135 @@
 using System.Data;
+using System.Data.Common;
+using HarborPortal.Data;
 using HarborPortal.Features.Findings;
 using HarborPortal.Features.Triage;
-using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 
 namespace HarborPortal.Features.Scanning;
 
 /// <summary>
-/// The sync's one writer: applies batches of <see cref="ArtifactOutcome"/>s to SQLite through prepared statements, one
+/// The sync's one writer: applies batches of <see cref="ArtifactOutcome"/>s to the database through prepared statements, one
 /// transaction per batch, so that a stored artifact's report time always matches its stored findings (a run stopped
 /// anywhere leaves a consistent database, and the next run redoes only what did not commit). DESIGN.md's ingestion
 /// figure rules out EF's change tracker here. Not thread-safe: one writer per run.
+/// On SQLite every row is one prepared statement (in-process calls are cheap); on PostgreSQL each round trip costs a
+/// network exchange, so the batch's new findings go in as one set-based INSERT over arrays, with their "opened" events.
 /// </summary>
 public sealed class SyncWriter : IDisposable
 {
     // SQLite has no date type: the portal stores DateTimeOffset as EF's binary long (see SqlitePortalDbContext); so must we.
     private static readonly Func<DateTimeOffset, long> ToBinary = new DateTimeOffsetToBinaryConverter().ConvertToProviderTyped;
 
-    private static long? Stamp(DateTimeOffset? value) => value is { } at ? ToBinary(at) : null;
-
-    private static int? Flag(bool? value) => value is { } flag ? (flag ? 1 : 0) : null;
-
     private const string FindingColumns =
-        "Identity, ConnectionId, ProjectName, RepositoryName, Digest, Tags, VulnerabilityId, PackageName, InstalledVersion, FixedVersion, Severity, " +
-        "CvssScore, CvssVector, Title, Description, Links, ArtifactDigests, SourceTool, ScannerName, ScannerVersion, Status, FirstSeenAt, LastSeenAt, ReopenCount, " +
-        "Priority, ProjectIsPublic, ImagePushedAt";
+        "\"Identity\", \"ConnectionId\", \"ProjectName\", \"RepositoryName\", \"Digest\", \"Tags\", \"VulnerabilityId\", \"PackageName\", \"InstalledVersion\", " +
+        "\"FixedVersion\", \"Severity\", \"CvssScore\", \"CvssVector\", \"Title\", \"Description\", \"Links\", \"ArtifactDigests\", \"SourceTool\", \"ScannerName\", " +
+        "\"ScannerVersion\", \"Status\", \"FirstSeenAt\", \"LastSeenAt\", \"ReopenCount\", \"Priority\", \"ProjectIsPublic\", \"ImagePushedAt\"";
 
     // The queue's priority and its inputs (PriorityRules) change with the evidence, so they are read and written with it.
     private const string EvidenceColumns =
-        "Tags, FixedVersion, Severity, CvssScore, CvssVector, Title, Description, Links, ArtifactDigests, ScannerName, ScannerVersion, Priority, ProjectIsPublic, ImagePushedAt";
+        "\"Tags\", \"FixedVersion\", \"Severity\", \"CvssScore\", \"CvssVector\", \"Title\", \"Description\", \"Links\", \"ArtifactDigests\", \"ScannerName\", " +
+        "\"ScannerVersion\", \"Priority\", \"ProjectIsPublic\", \"ImagePushedAt\"";
 
-    private readonly SqliteConnection _connection;
+    private readonly DbConnection _connection;
+    private readonly SqlDialect _dialect;
+    private readonly DbType _dateType;
     private readonly long _connectionId;
     private readonly long? _runId;
     private readonly TimeProvider _time;
-    private readonly List<SqliteCommand> _commands = [];
+    private readonly List<DbCommand> _commands = [];
     private readonly List<long> _reopened = [];
+    private readonly PendingInserts? _pending;
     private (long CacheSize, long Synchronous)? _restore;
+    private readonly HashSet<DbCommand> _prepared = [];
 
-    private readonly SqliteCommand _maxFindingId, _upsertArtifact, _deleteArtifact, _existing, _insert, _updateEvidence, _reopen, _resolve, _touch,
+    private readonly DbCommand _maxFindingId, _upsertArtifact, _deleteArtifact, _existing, _insert, _updateEvidence, _reopen, _resolve, _touch,
         _event, _openedEvents, _resolveArtifactEvents, _resolveArtifact, _retag;
 
-    public SyncWriter(SqliteConnection connection, long connectionId, long? runId, TimeProvider time)
+    public SyncWriter(DbConnection connection, SqlDialect dialect, long connectionId, long? runId, TimeProvider time)
     {
+        ArgumentNullException.ThrowIfNull(dialect);
         _connection = connection;
+        _dialect = dialect;
+        _dateType = dialect.IsPostgres ? DbType.DateTimeOffset : DbType.Int64;
         _connectionId = connectionId;
         _runId = runId;
         _time = time;
 
-        const string artifact = "ConnectionId = $connection AND RepositoryName = $repository AND Digest = $digest";
-        _maxFindingId = Command("SELECT COALESCE(MAX(Id), 0) FROM Findings");
+        const DbType integer = DbType.Int64, number = DbType.Int32, text = DbType.String, real = DbType.Double, flag = DbType.Boolean;
+        var date = _dateType;
+        const string artifact = "\"ConnectionId\" = @connection AND \"RepositoryName\" = @repository AND \"Digest\" = @digest";
+        _maxFindingId = Command("SELECT COALESCE(MAX(\"Id\"), 0) FROM \"Findings\"");
         _upsertArtifact = Command(
-            "INSERT INTO ScannedArtifacts (ConnectionId, ProjectName, RepositoryName, Digest, Tags, ScanStatus, ScanCompletedAt, LastSeenAt) " +
-            "VALUES ($connection, $project, $repository, $digest, $tags, $status, $completed, $now) " +
-            "ON CONFLICT (ConnectionId, RepositoryName, Digest) DO UPDATE SET ProjectName = excluded.ProjectName, Tags = excluded.Tags, " +
-            "ScanStatus = excluded.ScanStatus, ScanCompletedAt = COALESCE(excluded.ScanCompletedAt, ScannedArtifacts.ScanCompletedAt), LastSeenAt = excluded.LastSeenAt",
-            ("$connection", SqliteType.Integer), ("$project", SqliteType.Text), ("$repository", SqliteType.Text), ("$digest", SqliteType.Text),
-            ("$tags", SqliteType.Text), ("$status", SqliteType.Text), ("$completed", SqliteType.Integer), ("$now", SqliteType.Integer));
-        _deleteArtifact = Command($"DELETE FROM ScannedArtifacts WHERE {artifact}",
-            ("$connection", SqliteType.Integer), ("$repository", SqliteType.Text), ("$digest", SqliteType.Text));
+            "INSERT INTO \"ScannedArtifacts\" (\"ConnectionId\", \"ProjectName\", \"RepositoryName\", \"Digest\", \"Tags\", \"ScanStatus\", \"ScanCompletedAt\", \"LastSeenAt\") " +
+            "VALUES (@connection, @project, @repository, @digest, @tags, @status, @completed, @now) " +
+            "ON CONFLICT (\"ConnectionId\", \"RepositoryName\", \"Digest\") DO UPDATE SET \"ProjectName\" = excluded.\"ProjectName\", \"Tags\" = excluded.\"Tags\", " +
+            "\"ScanStatus\" = excluded.\"ScanStatus\", \"ScanCompletedAt\" = COALESCE(excluded.\"ScanCompletedAt\", \"ScannedArtifacts\".\"ScanCompletedAt\"), " +
+            "\"LastSeenAt\" = excluded.\"LastSeenAt\"",
+            ("@connection", integer), ("@project", text), ("@repository", text), ("@digest", text),
+            ("@tags", text), ("@status", text), ("@completed", date), ("@now", date));
+        _deleteArtifact = Command($"DELETE FROM \"ScannedArtifacts\" WHERE {artifact}",
+            ("@connection", integer), ("@repository", text), ("@digest", text));
         // Harbor's report speaks only for Harbor's findings: imported reports of the same image (Features/Imports) keep theirs.
-        const string harborOnly = $"SourceTool = '{Finding.HarborSource}'";
-        _existing = Command($"SELECT Id, Identity, Status, {EvidenceColumns} FROM Findings WHERE {artifact} AND {harborOnly}",
-            ("$connection", SqliteType.Integer), ("$repository", SqliteType.Text), ("$digest", SqliteType.Text));
+        const string harborOnly = $"\"SourceTool\" = '{Finding.HarborSource}'";
+        _existing = Command($"SELECT \"Id\", \"Identity\", \"Status\", {EvidenceColumns} FROM \"Findings\" WHERE {artifact} AND {harborOnly}",
+            ("@connection", integer), ("@repository", text), ("@digest", text));
         _insert = Command(
-            $"INSERT INTO Findings ({FindingColumns}) VALUES ($identity, $connection, $project, $repository, $digest, $tags, $vulnerability, $package, " +
-            "$installed, $fixed, $severity, $cvss, $vector, $title, $description, $links, $digests, $source, $scanner, $scannerVersion, $status, $now, $now, 0, " +
-            "$priority, $public, $pushed)",
-            ("$identity", SqliteType.Text), ("$connection", SqliteType.Integer), ("$project", SqliteType.Text), ("$repository", SqliteType.Text),
-            ("$digest", SqliteType.Text), ("$tags", SqliteType.Text), ("$vulnerability", SqliteType.Text), ("$package", SqliteType.Text),
-            ("$installed", SqliteType.Text), ("$fixed", SqliteType.Text), ("$severity", SqliteType.Integer), ("$cvss", SqliteType.Real),
-            ("$vector", SqliteType.Text), ("$title", SqliteType.Text), ("$description", SqliteType.Text), ("$links", SqliteType.Text),
-            ("$digests", SqliteType.Text), ("$source", SqliteType.Text), ("$scanner", SqliteType.Text), ("$scannerVersion", SqliteType.Text),
-            ("$status", SqliteType.Integer), ("$now", SqliteType.Integer), ("$priority", SqliteType.Integer), ("$public", SqliteType.Integer),
-            ("$pushed", SqliteType.Integer));
+            $"INSERT INTO \"Findings\" ({FindingColumns}) VALUES (@identity, @connection, @project, @repository, @digest, @tags, @vulnerability, @package, " +
+            "@installed, @fixed, @severity, @cvss, @vector, @title, @description, @links, @digests, @source, @scanner, @scannerVersion, @status, @now, @now, 0, " +
+            "@priority, @public, @pushed)",
+            ("@identity", text), ("@connection", integer), ("@project", text), ("@repository", text),
+            ("@digest", text), ("@tags", text), ("@vulnerability", text), ("@package", text),
+            ("@installed", text), ("@fixed", text), ("@severity", number), ("@cvss", real),
+            ("@vector", text), ("@title", text), ("@description", text), ("@links", text),
+            ("@digests", text), ("@source", text), ("@scanner", text), ("@scannerVersion", text),
+            ("@status", number), ("@now", date), ("@priority", number), ("@public", flag), ("@pushed", date));
         // An accepted risk keeps priority None (PriorityRules) whatever the new evidence says.
         _updateEvidence = Command(
-            "UPDATE Findings SET Tags = $tags, FixedVersion = $fixed, Severity = $severity, CvssScore = $cvss, CvssVector = $vector, Title = $title, " +
-            "Description = $description, Links = $links, ArtifactDigests = $digests, ScannerName = $scanner, ScannerVersion = $scannerVersion, " +
-            $"Priority = CASE WHEN Status = {(int)FindingStatus.RiskAccepted} THEN {(int)Severity.None} ELSE $priority END, ProjectIsPublic = $public, ImagePushedAt = $pushed, LastSeenAt = $now WHERE Id = $id",
-            ("$tags", SqliteType.Text), ("$fixed", SqliteType.Text), ("$severity", SqliteType.Integer), ("$cvss", SqliteType.Real), ("$vector", SqliteType.Text),
-            ("$title", SqliteType.Text), ("$description", SqliteType.Text), ("$links", SqliteType.Text), ("$digests", SqliteType.Text),
-            ("$scanner", SqliteType.Text), ("$scannerVersion", SqliteType.Text), ("$priority", SqliteType.Integer), ("$public", SqliteType.Integer),
-            ("$pushed", SqliteType.Integer), ("$now", SqliteType.Integer), ("$id", SqliteType.Integer));
+            "UPDATE \"Findings\" SET \"Tags\" = @tags, \"FixedVersion\" = @fixed, \"Severity\" = @severity, \"CvssScore\" = @cvss, \"CvssVector\" = @vector, " +
+            "\"Title\" = @title, \"Description\" = @description, \"Links\" = @links, \"ArtifactDigests\" = @digests, \"ScannerName\" = @scanner, " +
+            $"\"ScannerVersion\" = @scannerVersion, \"Priority\" = CASE WHEN \"Status\" = {(int)FindingStatus.RiskAccepted} THEN {(int)Severity.None} ELSE @priority END, " +
+            "\"ProjectIsPublic\" = @public, \"ImagePushedAt\" = @pushed, \"LastSeenAt\" = @now WHERE \"Id\" = @id",
+            ("@tags", text), ("@fixed", text), ("@severity", number), ("@cvss", real), ("@vector", text),
+            ("@title", text), ("@description", text), ("@links", text), ("@digests", text),
+            ("@scanner", text), ("@scannerVersion", text), ("@priority", number), ("@public", flag),
+            ("@pushed", date), ("@now", date), ("@id", integer));
         _reopen = Command(
-            $"UPDATE Findings SET Status = {(int)FindingStatus.Open}, ResolvedReason = NULL, ResolvedAt = NULL, ReopenCount = ReopenCount + 1, LastSeenAt = $now WHERE Id = $id",
-            ("$now", SqliteType.Integer), ("$id", SqliteType.Integer));
+            $"UPDATE \"Findings\" SET \"Status\" = {(int)FindingStatus.Open}, \"ResolvedReason\" = NULL, \"ResolvedAt\" = NULL, \"ReopenCount\" = \"ReopenCount\" + 1, " +
+            "\"LastSeenAt\" = @now WHERE \"Id\" = @id",
+            ("@now", date), ("@id", integer));
         _resolve = Command(
-            $"UPDATE Findings SET Status = {(int)FindingStatus.Resolved}, ResolvedReason = $reason, ResolvedAt = $now WHERE Id = $id",
-            ("$reason", SqliteType.Text), ("$now", SqliteType.Integer), ("$id", SqliteType.Integer));
+            $"UPDATE \"Findings\" SET \"Status\" = {(int)FindingStatus.Resolved}, \"ResolvedReason\" = @reason, \"ResolvedAt\" = @now WHERE \"Id\" = @id",
+            ("@reason", text), ("@now", date), ("@id", integer));
         _touch = Command(
-            $"UPDATE Findings SET LastSeenAt = $now WHERE {artifact} AND {harborOnly} AND Status <> {(int)FindingStatus.Resolved} AND LastSeenAt <> $now",
-            ("$now", SqliteType.Integer), ("$connection", SqliteType.Integer), ("$repository", SqliteType.Text), ("$digest", SqliteType.Text));
+            $"UPDATE \"Findings\" SET \"LastSeenAt\" = @now WHERE {artifact} AND {harborOnly} AND \"Status\" <> {(int)FindingStatus.Resolved} AND \"LastSeenAt\" <> @now",
+            ("@now", date), ("@connection", integer), ("@repository", text), ("@digest", text));
         _event = Command(
-            "INSERT INTO FindingEvents (FindingId, At, Kind, Reason, SyncRunId) VALUES ($finding, $now, $kind, $reason, $run)",
-            ("$finding", SqliteType.Integer), ("$now", SqliteType.Integer), ("$kind", SqliteType.Text), ("$reason", SqliteType.Text), ("$run", SqliteType.Integer));
-        // New findings are the rows above the largest id before the batch: the batch's transaction holds the write lock.
+            "INSERT INTO \"FindingEvents\" (\"FindingId\", \"At\", \"Kind\", \"Reason\", \"SyncRunId\") VALUES (@finding, @now, @kind, @reason, @run)",
+            ("@finding", integer), ("@now", date), ("@kind", text), ("@reason", text), ("@run", integer));
+        // New findings are the rows above the largest id before the batch: the batch's transaction holds SQLite's write lock.
         _openedEvents = Command(
-            $"INSERT INTO FindingEvents (FindingId, At, Kind, SyncRunId) SELECT Id, FirstSeenAt, '{FindingEventKind.Opened}', $run FROM Findings WHERE Id > $after",
-            ("$run", SqliteType.Integer), ("$after", SqliteType.Integer));
+            "INSERT INTO \"FindingEvents\" (\"FindingId\", \"At\", \"Kind\", \"SyncRunId\") " +
+            $"SELECT \"Id\", \"FirstSeenAt\", '{FindingEventKind.Opened}', @run FROM \"Findings\" WHERE \"Id\" > @after",
+            ("@run", integer), ("@after", integer));
         _resolveArtifactEvents = Command(
-            $"INSERT INTO FindingEvents (FindingId, At, Kind, Reason, SyncRunId) SELECT Id, $now, '{FindingEventKind.Resolved}', $reason, $run FROM Findings " +
-            $"WHERE {artifact} AND Status <> {(int)FindingStatus.Resolved}",
-            ("$now", SqliteType.Integer), ("$reason", SqliteType.Text), ("$run", SqliteType.Integer),
-            ("$connection", SqliteType.Integer), ("$repository", SqliteType.Text), ("$digest", SqliteType.Text));
+            "INSERT INTO \"FindingEvents\" (\"FindingId\", \"At\", \"Kind\", \"Reason\", \"SyncRunId\") " +
+            $"SELECT \"Id\", @now, '{FindingEventKind.Resolved}', @reason, @run FROM \"Findings\" WHERE {artifact} AND \"Status\" <> {(int)FindingStatus.Resolved}",
+            ("@now", date), ("@reason", text), ("@run", integer),
+            ("@connection", integer), ("@repository", text), ("@digest", text));
         _resolveArtifact = Command(
-            $"UPDATE Findings SET Status = {(int)FindingStatus.Resolved}, ResolvedReason = $reason, ResolvedAt = $now WHERE {artifact} AND Status <> {(int)FindingStatus.Resolved}",
-            ("$reason", SqliteType.Text), ("$now", SqliteType.Integer),
-            ("$connection", SqliteType.Integer), ("$repository", SqliteType.Text), ("$digest", SqliteType.Text));
-        _retag = Command($"UPDATE Findings SET Tags = $tags WHERE {artifact} AND Tags <> $tags",
-            ("$tags", SqliteType.Text), ("$connection", SqliteType.Integer), ("$repository", SqliteType.Text), ("$digest", SqliteType.Text));
+            $"UPDATE \"Findings\" SET \"Status\" = {(int)FindingStatus.Resolved}, \"ResolvedReason\" = @reason, \"ResolvedAt\" = @now " +
+            $"WHERE {artifact} AND \"Status\" <> {(int)FindingStatus.Resolved}",
+            ("@reason", text), ("@now", date),
+            ("@connection", integer), ("@repository", text), ("@digest", text));
+        _retag = Command($"UPDATE \"Findings\" SET \"Tags\" = @tags WHERE {artifact} AND \"Tags\" <> @tags",
+            ("@tags", text), ("@connection", integer), ("@repository", text), ("@digest", text));
+
+        if (dialect.IsPostgres)
+        {
+            // PostgreSQL's ids come from a sequence that other transactions draw from too: "above the largest id" is not
+            // "ours" there, so the new rows' ids come back from the INSERT itself.
+            _pending = new PendingInserts(Command(PendingInserts.Sql, [.. PendingInserts.Parameters, ("@connection", integer), ("@status", number), ("@now", date), ("@run", integer)]));
+        }
     }
 
     /// <summary>Applies one batch in one transaction and returns what it did to findings. Nothing is written if it throws.</summary>
@@ -120,7 +140,7 @@ public sealed class SyncWriter : IDisposable
             _connection.Open();
         }
 
-        if (_restore is null)
+        if (!_dialect.IsPostgres && _restore is null)
         {
             // For the run: a page cache that holds the findings' indexes (inserts land at random places in the identity index),
             // and commits that do not wait for the disk (safe in WAL mode: a crash may lose the last batches, never consistency).
@@ -130,7 +150,13 @@ public sealed class SyncWriter : IDisposable
         }
 
         var at = _time.GetUtcNow();
-        var now = ToBinary(at);
+        if (_dialect.IsPostgres)
+        {
+            // timestamptz keeps microseconds: the clock's ticks would make "last seen <> now" true for a value just written.
+            at = Microseconds(at);
+        }
+
+        var now = StoredDate(at);
         var counts = default(FindingCounts);
         using var transaction = _connection.BeginTransaction();
         foreach (var command in _commands)
@@ -139,7 +165,8 @@ public sealed class SyncWriter : IDisposable
         }
 
         _reopened.Clear();
-        var lastIdBefore = (long)_maxFindingId.ExecuteScalar()!;
+        var lastIdBefore = _pending is null ? Convert.ToInt64(_maxFindingId.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture) : long.MaxValue;
+        var inserted = new List<long>();
         foreach (var outcome in batch)
         {
             switch (outcome.Kind)
@@ -147,19 +174,22 @@ public sealed class SyncWriter : IDisposable
                 case ArtifactOutcomeKind.Ignored:
                     break;
                 case ArtifactOutcomeKind.Removed or ArtifactOutcomeKind.LeftScannedLocations:
+                    FlushIfPending(outcome, now, inserted);
                     var reason = outcome.Kind == ArtifactOutcomeKind.Removed ? Finding.ArtifactRemoved : Finding.LeftScannedLocations;
                     counts += new FindingCounts(0, 0, ResolveArtifact(outcome, reason, now), 0);
                     Execute(_deleteArtifact, _connectionId, outcome.RepositoryName, outcome.Digest);
                     break;
                 default:
                     Execute(_upsertArtifact, _connectionId, outcome.ProjectName, outcome.RepositoryName, outcome.Digest, outcome.Tags,
-                        outcome.ScanStatus, outcome.Kind == ArtifactOutcomeKind.Report && outcome.ScanCompletedAt is { } completed ? ToBinary(completed) : null, now);
+                        outcome.ScanStatus, outcome.Kind == ArtifactOutcomeKind.Report && outcome.ScanCompletedAt is { } completed ? StoredDate(completed) : null, now);
                     if (outcome.Kind == ArtifactOutcomeKind.Report)
                     {
+                        FlushIfPending(outcome, now, inserted);
                         counts += ApplyReport(outcome, now);
                     }
                     else if (outcome.TagsChanged)
                     {
+                        FlushIfPending(outcome, now, inserted);
                         Execute(_retag, outcome.Tags, _connectionId, outcome.RepositoryName, outcome.Digest);
                     }
 
@@ -167,7 +197,11 @@ public sealed class SyncWriter : IDisposable
             }
         }
 
-        if (counts.New > 0)
+        if (_pending is not null)
+        {
+            _pending.Flush(_connectionId, now, _runId, inserted);
+        }
+        else if (counts.New > 0)
         {
             Execute(_openedEvents, _runId, lastIdBefore);
         }
@@ -175,7 +209,7 @@ public sealed class SyncWriter : IDisposable
         // New and reopened findings that a live decision covers arrive already triaged.
         if (counts.New > 0 || _reopened.Count > 0)
         {
-            TriageSql.ApplyLiveDecisions(_connection, transaction, lastIdBefore, _reopened, at, _runId);
+            TriageSql.ApplyLiveDecisions(_connection, transaction, _dialect, lastIdBefore, inserted, _reopened, at, _runId);
             _reopened.Clear();
         }
 
@@ -183,7 +217,7 @@ public sealed class SyncWriter : IDisposable
         return counts;
     }
 
-    private FindingCounts ApplyReport(ArtifactOutcome outcome, long now)
+    private FindingCounts ApplyReport(ArtifactOutcome outcome, object now)
     {
         var existing = ReadExisting(outcome);
         int @new = 0, updated = 0, resolved = 0, reopened = 0, unchanged = 0;
@@ -193,20 +227,28 @@ public sealed class SyncWriter : IDisposable
             reported.Add(finding.Identity);
             if (!existing.TryGetValue(finding.Identity, out var stored))
             {
-                Execute(_insert, finding.Identity, _connectionId, finding.ProjectName, finding.RepositoryName, finding.Digest, finding.Tags, finding.VulnerabilityId,
-                    finding.PackageName, finding.InstalledVersion, finding.FixedVersion, (int)finding.Severity, finding.CvssScore, finding.CvssVector, finding.Title,
-                    finding.Description, finding.Links, finding.ArtifactDigests, finding.SourceTool, finding.ScannerName, finding.ScannerVersion,
-                    (int)FindingStatus.Open, now, (int)finding.Priority, Flag(finding.ProjectIsPublic), Stamp(finding.ImagePushedAt));
+                if (_pending is not null)
+                {
+                    _pending.Add(finding, Stamp(finding.ImagePushedAt));
+                }
+                else
+                {
+                    Execute(_insert, finding.Identity, _connectionId, finding.ProjectName, finding.RepositoryName, finding.Digest, finding.Tags, finding.VulnerabilityId,
+                        finding.PackageName, finding.InstalledVersion, finding.FixedVersion, (int)finding.Severity, finding.CvssScore, finding.CvssVector, finding.Title,
+                        finding.Description, finding.Links, finding.ArtifactDigests, finding.SourceTool, finding.ScannerName, finding.ScannerVersion,
+                        (int)FindingStatus.Open, now, (int)finding.Priority, finding.ProjectIsPublic, Stamp(finding.ImagePushedAt));
+                }
+
                 @new++;
                 continue;
             }
 
-            var changed = !stored.SameEvidenceAs(finding);
+            var changed = !stored.SameEvidenceAs(finding, Stamp(finding.ImagePushedAt));
             if (changed)
             {
                 Execute(_updateEvidence, finding.Tags, finding.FixedVersion, (int)finding.Severity, finding.CvssScore, finding.CvssVector, finding.Title,
                     finding.Description, finding.Links, finding.ArtifactDigests, finding.ScannerName, finding.ScannerVersion,
-                    (int)finding.Priority, Flag(finding.ProjectIsPublic), Stamp(finding.ImagePushedAt), now, stored.Id);
+                    (int)finding.Priority, finding.ProjectIsPublic, Stamp(finding.ImagePushedAt), now, stored.Id);
             }
 
             if (stored.Status == (int)FindingStatus.Resolved)
@@ -256,43 +298,79 @@ public sealed class SyncWriter : IDisposable
                 reader.GetInt64(0), reader.GetString(1), reader.GetInt32(2), reader.GetString(3), reader.GetString(4), reader.GetInt32(5),
                 reader.IsDBNull(6) ? null : reader.GetDouble(6), reader.IsDBNull(7) ? null : reader.GetString(7), reader.GetString(8), reader.GetString(9),
                 reader.GetString(10), reader.GetString(11), reader.IsDBNull(12) ? null : reader.GetString(12), reader.IsDBNull(13) ? null : reader.GetString(13),
-                reader.GetInt32(14), reader.IsDBNull(15) ? null : reader.GetBoolean(15), reader.IsDBNull(16) ? null : reader.GetInt64(16));
+                reader.GetInt32(14), reader.IsDBNull(15) ? null : reader.GetBoolean(15), reader.IsDBNull(16) ? null : StoredDate(_dialect.ReadDate(reader, 16), reader, 16));
             existing[stored.Identity] = stored;
         }
 
         return existing;
     }
 
-    private int ResolveArtifact(ArtifactOutcome outcome, string reason, long now)
+    // The date as Stamp writes it, so that "same evidence" compares like with like (SQLite: the stored long as it is).
+    private object StoredDate(DateTimeOffset read, DbDataReader reader, int ordinal) => _dialect.IsPostgres ? read : reader.GetInt64(ordinal);
+
+    private int ResolveArtifact(ArtifactOutcome outcome, string reason, object now)
     {
         Execute(_resolveArtifactEvents, now, reason, _runId, _connectionId, outcome.RepositoryName, outcome.Digest);
         return Execute(_resolveArtifact, reason, now, _connectionId, outcome.RepositoryName, outcome.Digest);
     }
 
-    private SqliteCommand Command(string sql, params (string Name, SqliteType Type)[] parameters)
+    // A batch rarely names one artifact twice; when it does, its earlier new findings must be in the table before it is read again.
+    private void FlushIfPending(ArtifactOutcome outcome, object now, List<long> inserted)
+    {
+        if (_pending is not null && _pending.Holds(outcome.RepositoryName, outcome.Digest))
+        {
+            _pending.Flush(_connectionId, now, _runId, inserted);
+        }
+    }
+
+    private object StoredDate(DateTimeOffset value) => _dialect.IsPostgres ? Microseconds(value) : ToBinary(value);
+
+    private object? Stamp(DateTimeOffset? value) => value is { } at ? StoredDate(at) : null;
+
+    private static DateTimeOffset Microseconds(DateTimeOffset value)
+    {
+        var ticks = value.UtcTicks;
+        return new DateTimeOffset(ticks - (ticks % (TimeSpan.TicksPerMillisecond / 1000)), TimeSpan.Zero);
+    }
+
+    private DbCommand Command(string sql, params (string Name, DbType Type)[] parameters)
     {
         var command = _connection.CreateCommand();
         command.CommandText = sql;
         foreach (var (name, type) in parameters)
         {
-            command.Parameters.Add(name, type);
+            var parameter = command.CreateParameter();
+            parameter.ParameterName = name;
+            if (type != PendingInserts.ArrayType)
+            {
+                parameter.DbType = type;
+            }
+
+            command.Parameters.Add(parameter);
         }
 
         _commands.Add(command);
         return command;
     }
 
-    private static int Execute(SqliteCommand command, params object?[] values)
+    private int Execute(DbCommand command, params object?[] values)
     {
         Bind(command, values);
         return command.ExecuteNonQuery();
     }
 
-    private static void Bind(SqliteCommand command, params object?[] values)
+    private void Bind(DbCommand command, params object?[] values)
     {
         for (var i = 0; i < values.Length; i++)
         {
             command.Parameters[i].Value = values[i] ?? DBNull.Value;
+        }
+
+        // PostgreSQL: a server-side prepared statement, parsed and planned once per run instead of once per row. (SQLite's
+        // commands keep their compiled statement anyway.)
+        if (_dialect.IsPostgres && _prepared.Add(command))
+        {
+            command.Prepare();
         }
     }
 
@@ -323,12 +401,95 @@ public sealed class SyncWriter : IDisposable
     private sealed record StoredFinding(
         long Id, string Identity, int Status, string Tags, string FixedVersion, int Severity, double? CvssScore, string? CvssVector, string Title,
         string Description, string Links, string ArtifactDigests, string? ScannerName, string? ScannerVersion, int Priority, bool? ProjectIsPublic,
-        long? ImagePushedAt)
+        object? ImagePushedAt)
     {
-        public bool SameEvidenceAs(Finding f) =>
+        public bool SameEvidenceAs(Finding f, object? imagePushedAt) =>
             Tags == f.Tags && FixedVersion == f.FixedVersion && Severity == (int)f.Severity && CvssScore == f.CvssScore && CvssVector == f.CvssVector
             && Title == f.Title && Description == f.Description && Links == f.Links && ArtifactDigests == f.ArtifactDigests
             && ScannerName == f.ScannerName && ScannerVersion == f.ScannerVersion
-            && (Priority == (int)f.Priority || Status == (int)FindingStatus.RiskAccepted) && ProjectIsPublic == f.ProjectIsPublic && ImagePushedAt == Stamp(f.ImagePushedAt);
+            && (Priority == (int)f.Priority || Status == (int)FindingStatus.RiskAccepted) && ProjectIsPublic == f.ProjectIsPublic && Equals(ImagePushedAt, imagePushedAt);
+    }
+
+    /// <summary>
+    /// PostgreSQL only: the batch's new findings, column by column, written by one INSERT … SELECT FROM unnest(arrays) that
+    /// also writes their "opened" events and returns their ids (one round trip for the batch instead of one per row).
+    /// </summary>
+    private sealed class PendingInserts(DbCommand command)
+    {
+        // Array parameters carry no DbType: Npgsql takes the array type from the CLR element type.
+        public const DbType ArrayType = DbType.Object;
+
+        public static readonly (string Name, DbType Type)[] Parameters =
+        [
+            ("@identity", ArrayType), ("@project", ArrayType), ("@repository", ArrayType), ("@digest", ArrayType), ("@tags", ArrayType),
+            ("@vulnerability", ArrayType), ("@package", ArrayType), ("@installed", ArrayType), ("@fixed", ArrayType), ("@severity", ArrayType),
+            ("@cvss", ArrayType), ("@vector", ArrayType), ("@title", ArrayType), ("@description", ArrayType), ("@links", ArrayType),
+            ("@digests", ArrayType), ("@source", ArrayType), ("@scanner", ArrayType), ("@scannerVersion", ArrayType), ("@priority", ArrayType),
+            ("@public", ArrayType), ("@pushed", ArrayType),
+        ];
+
+        public static readonly string Sql =
+            $"WITH inserted AS (INSERT INTO \"Findings\" ({FindingColumns}) " +
+            "SELECT u.finding_identity, @connection, u.project, u.repository, u.digest, u.tags, u.vulnerability, u.package, u.installed, u.fixed, " +
+            "u.severity, u.cvss, u.vector, u.title, u.description, u.links, u.digests, u.source, u.scanner, u.scanner_version, @status, @now, @now, 0, " +
+            "u.priority, u.is_public, u.pushed " +
+            "FROM unnest(@identity, @project, @repository, @digest, @tags, @vulnerability, @package, @installed, @fixed, @severity, @cvss, @vector, @title, " +
+            "@description, @links, @digests, @source, @scanner, @scannerVersion, @priority, @public, @pushed) " +
+            "AS u(finding_identity, project, repository, digest, tags, vulnerability, package, installed, fixed, severity, cvss, vector, title, description, " +
+            "links, digests, source, scanner, scanner_version, priority, is_public, pushed) " +
+            "RETURNING \"Id\"), " +
+            "opened AS (INSERT INTO \"FindingEvents\" (\"FindingId\", \"At\", \"Kind\", \"SyncRunId\") " +
+            $"SELECT \"Id\", @now, '{FindingEventKind.Opened}', @run FROM inserted) " +
+            "SELECT \"Id\" FROM inserted";
+
+        private readonly List<Finding> _findings = [];
+        private readonly List<DateTimeOffset?> _pushed = [];
+        private readonly HashSet<(string Repository, string Digest)> _artifacts = [];
+
+        public void Add(Finding finding, object? pushed)
+        {
+            _findings.Add(finding);
+            _pushed.Add((DateTimeOffset?)pushed);
+            _artifacts.Add((finding.RepositoryName, finding.Digest));
+        }
+
+        public bool Holds(string repository, string digest) => _artifacts.Contains((repository, digest));
+
+        public void Flush(long connectionId, object now, long? runId, List<long> inserted)
+        {
+            if (_findings.Count == 0)
+            {
+                return;
+            }
+
+            object[] columns =
+            [
+                Column(f => f.Identity), Column(f => f.ProjectName), Column(f => f.RepositoryName), Column(f => f.Digest), Column(f => f.Tags),
+                Column(f => f.VulnerabilityId), Column(f => f.PackageName), Column(f => f.InstalledVersion), Column(f => f.FixedVersion),
+                _findings.Select(f => (int)f.Severity).ToArray(), _findings.Select(f => f.CvssScore).ToArray(), Column(f => f.CvssVector),
+                Column(f => f.Title), Column(f => f.Description), Column(f => f.Links), Column(f => f.ArtifactDigests), Column(f => f.SourceTool),
+                Column(f => f.ScannerName), Column(f => f.ScannerVersion), _findings.Select(f => (int)f.Priority).ToArray(),
+                _findings.Select(f => f.ProjectIsPublic).ToArray(), _pushed.ToArray(),
+                connectionId, (int)FindingStatus.Open, now, (object?)runId ?? DBNull.Value,
+            ];
+            for (var i = 0; i < columns.Length; i++)
+            {
+                command.Parameters[i].Value = columns[i];
+            }
+
+            using (var reader = command.ExecuteReader())
+            {
+                while (reader.Read())
+                {
+                    inserted.Add(reader.GetInt64(0));
+                }
+            }
+
+            _findings.Clear();
+            _pushed.Clear();
+            _artifacts.Clear();
+        }
+
+        private string?[] Column(Func<Finding, string?> value) => _findings.Select(value).ToArray();
     }
 }

@@ -144,18 +144,40 @@ public sealed partial class ThreatFeedImporter(
         if (feed.Kind == ThreatFeedKind.Kev)
         {
             await db.KevEntries.ExecuteDeleteAsync(cancellationToken);
-            await InsertAsync(connection, dbTransaction,
-                """INSERT INTO "KevEntries" ("CveId", "VendorProject", "Product", "Name", "DateAdded", "ShortDescription", "RequiredAction", "DueDate", "RansomwareUse") VALUES (@p0, @p1, @p2, @p3, @p4, @p5, @p6, @p7, @p8)""",
-                parsed.Kev, e => [e.CveId, e.VendorProject, e.Product, e.Name, e.DateAdded.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), e.ShortDescription, e.RequiredAction, e.DueDate?.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), e.RansomwareUse],
-                cancellationToken);
+            if (db is PostgresPortalDbContext)
+            {
+                await InsertColumnsAsync(connection, dbTransaction,
+                    """INSERT INTO "KevEntries" ("CveId", "VendorProject", "Product", "Name", "DateAdded", "ShortDescription", "RequiredAction", "DueDate", "RansomwareUse") SELECT * FROM unnest(@p0, @p1, @p2, @p3, @p4, @p5, @p6, @p7, @p8)""",
+                    parsed.Kev, rows => [Column(rows, e => e.CveId), Column(rows, e => e.VendorProject), Column(rows, e => e.Product), Column(rows, e => e.Name),
+                        Column(rows, e => e.DateAdded), Column(rows, e => e.ShortDescription), Column(rows, e => e.RequiredAction), Column(rows, e => e.DueDate),
+                        Column(rows, e => e.RansomwareUse)],
+                    cancellationToken);
+            }
+            else
+            {
+                await InsertAsync(connection, dbTransaction,
+                    """INSERT INTO "KevEntries" ("CveId", "VendorProject", "Product", "Name", "DateAdded", "ShortDescription", "RequiredAction", "DueDate", "RansomwareUse") VALUES (@p0, @p1, @p2, @p3, @p4, @p5, @p6, @p7, @p8)""",
+                    parsed.Kev, e => [e.CveId, e.VendorProject, e.Product, e.Name, e.DateAdded.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), e.ShortDescription, e.RequiredAction, e.DueDate?.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), e.RansomwareUse],
+                    cancellationToken);
+            }
         }
         else
         {
             await db.EpssScores.ExecuteDeleteAsync(cancellationToken);
-            await InsertAsync(connection, dbTransaction,
-                """INSERT INTO "EpssScores" ("CveId", "Probability", "Percentile") VALUES (@p0, @p1, @p2)""",
-                parsed.Epss, e => [e.CveId, e.Probability, e.Percentile],
-                cancellationToken);
+            if (db is PostgresPortalDbContext)
+            {
+                await InsertColumnsAsync(connection, dbTransaction,
+                    """INSERT INTO "EpssScores" ("CveId", "Probability", "Percentile") SELECT * FROM unnest(@p0, @p1, @p2)""",
+                    parsed.Epss, rows => [Column(rows, e => e.CveId), Column(rows, e => e.Probability), Column(rows, e => e.Percentile)],
+                    cancellationToken);
+            }
+            else
+            {
+                await InsertAsync(connection, dbTransaction,
+                    """INSERT INTO "EpssScores" ("CveId", "Probability", "Percentile") VALUES (@p0, @p1, @p2)""",
+                    parsed.Epss, e => [e.CveId, e.Probability, e.Percentile],
+                    cancellationToken);
+            }
         }
 
         feed.Source = source;
@@ -209,6 +231,44 @@ public sealed partial class ThreatFeedImporter(
 
             await command.ExecuteNonQueryAsync(cancellationToken);
         }
+    }
+
+    // PostgreSQL: rows go in as one array per column, a chunk per statement (one round trip per row over TCP would take
+    // minutes for EPSS's quarter of a million scores).
+    private const int RowsPerStatement = 50_000;
+
+    private static async Task InsertColumnsAsync<T>(
+        DbConnection connection, DbTransaction transaction, string sql, IReadOnlyList<T> rows, Func<ArraySegment<T>, object[]> columns, CancellationToken cancellationToken)
+    {
+        var all = rows as T[] ?? [.. rows];
+        for (var start = 0; start < all.Length; start += RowsPerStatement)
+        {
+            var chunk = new ArraySegment<T>(all, start, Math.Min(RowsPerStatement, all.Length - start));
+            await using var command = connection.CreateCommand();
+            command.Transaction = transaction;
+            command.CommandText = sql;
+            var values = columns(chunk);
+            for (var i = 0; i < values.Length; i++)
+            {
+                var parameter = command.CreateParameter();
+                parameter.ParameterName = "@p" + i;
+                parameter.Value = values[i];
+                command.Parameters.Add(parameter);
+            }
+
+            await command.ExecuteNonQueryAsync(cancellationToken);
+        }
+    }
+
+    private static TValue[] Column<T, TValue>(ArraySegment<T> rows, Func<T, TValue> value)
+    {
+        var column = new TValue[rows.Count];
+        for (var i = 0; i < column.Length; i++)
+        {
+            column[i] = value(rows[i]);
+        }
+
+        return column;
     }
 
     private static partial class Log

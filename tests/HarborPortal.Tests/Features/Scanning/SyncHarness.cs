@@ -26,9 +26,12 @@ internal sealed class SyncHarness : IAsyncDisposable
     private readonly ITestOutputHelper _output;
     private readonly string _dataDirectory = Path.Combine(Path.GetTempPath(), "harborportal-tests", Guid.NewGuid().ToString("n"));
 
-    private SyncHarness(ITestOutputHelper output, Sim simulator)
+    private readonly IReadOnlyDictionary<string, string?> _database;
+
+    private SyncHarness(ITestOutputHelper output, Sim simulator, IReadOnlyDictionary<string, string?>? database)
     {
         _output = output;
+        _database = database ?? new Dictionary<string, string?>();
         Simulator = simulator;
         App = NewApp();
     }
@@ -39,9 +42,11 @@ internal sealed class SyncHarness : IAsyncDisposable
 
     public long ConnectionId { get; private set; }
 
-    public static async Task<SyncHarness> StartAsync(ITestOutputHelper output, HarborSimulatorOptions? simulator = null)
+    /// <param name="database">Settings naming the portal's database (Database:Provider, ConnectionStrings:Portal) when the test
+    /// chooses it; by default the test run's database (PORTAL_TEST_DATABASE).</param>
+    public static async Task<SyncHarness> StartAsync(ITestOutputHelper output, HarborSimulatorOptions? simulator = null, IReadOnlyDictionary<string, string?>? database = null)
     {
-        var harness = new SyncHarness(output, await Sim.StartAsync(simulator));
+        var harness = new SyncHarness(output, await Sim.StartAsync(simulator), database);
         await using var db = harness.App.CreateDbContext();
         var connection = new HarborConnection
         {
@@ -234,6 +239,12 @@ internal sealed class SyncHarness : IAsyncDisposable
         await App.DisposeAsync();
         await Simulator.DisposeAsync();
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        if (App.PostgresDatabase is { } database)
+        {
+            // The harness owns the data (its portals are started on it again), so it drops the database too.
+            await PostgresCluster.Shared.DropDatabaseAsync(database);
+        }
+
         try
         {
             Directory.Delete(_dataDirectory, recursive: true);
@@ -245,5 +256,5 @@ internal sealed class SyncHarness : IAsyncDisposable
     }
 
     private PortalApplication NewApp() =>
-        new(new Dictionary<string, string?> { ["Connections:VerifyOnSave"] = "false" }, _output, dataDirectory: _dataDirectory);
+        new(new Dictionary<string, string?>(_database) { ["Connections:VerifyOnSave"] = "false" }, _output, dataDirectory: _dataDirectory);
 }

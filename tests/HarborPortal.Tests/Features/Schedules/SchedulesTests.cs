@@ -8,7 +8,6 @@ using HarborPortal.Features.Schedules;
 using HarborPortal.HarborSimulator;
 using HarborPortal.Tests.Features.Auth;
 using HarborPortal.Tests.Infrastructure;
-using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Quartz;
@@ -164,12 +163,17 @@ public sealed class SchedulesTests(ITestOutputHelper output) : IAsyncLifetime
         await PostScheduleAsync(id, new() { ["Form.Kind"] = "Daily", ["Form.Time"] = "04:00" });
 
         // Quartz's persistent store: the trigger is a row in the portal's database, so it survives a restart.
-        await using (var connection = new SqliteConnection($"Data Source={Path.Combine(_app.DataDirectory, "harborportal.db")}"))
+        await using (var db = _app.CreateDbContext())
         {
+            // Unquoted names: SQLite ignores their case and PostgreSQL folds them to Quartz's lower-case tables.
+            var connection = db.Database.GetDbConnection();
             await connection.OpenAsync();
-            var command = connection.CreateCommand();
-            command.CommandText = "SELECT c.CRON_EXPRESSION, c.TIME_ZONE_ID FROM QRTZ_CRON_TRIGGERS c WHERE c.TRIGGER_NAME = $name";
-            command.Parameters.AddWithValue("$name", ScheduledSyncJob.TriggerKeyFor(id).Name);
+            await using var command = connection.CreateCommand();
+            command.CommandText = "SELECT c.CRON_EXPRESSION, c.TIME_ZONE_ID FROM QRTZ_CRON_TRIGGERS c WHERE c.TRIGGER_NAME = @name";
+            var name = command.CreateParameter();
+            name.ParameterName = "@name";
+            name.Value = ScheduledSyncJob.TriggerKeyFor(id).Name;
+            command.Parameters.Add(name);
             await using var reader = await command.ExecuteReaderAsync();
             Assert.True(await reader.ReadAsync());
             Assert.Equal("0 0 4 * * ?", reader.GetString(0));

@@ -70,7 +70,7 @@ public sealed class DataProtectionKeyTests(ITestOutputHelper output) : IDisposab
 
             await using (var b = new PortalApplication(settings, output))
             {
-                Assert.Equal("robot-S3cret", b.Services.GetRequiredService<ConnectionSecrets>().Unprotect(new HarborConnection { ProtectedSecret = protectedSecret }));
+                Assert.Equal("robot-S3cret", b.Services.GetRequiredService<ConnectionSecrets>().Unprotect(new HarborConnection { Name = "sim", BaseUrl = "https://harbor.example.com", UserName = "robot$portal", ProtectedSecret = protectedSecret }));
             }
 
             // An instance without the certificate would skip the keys and make a new one, losing every secret: it refuses to start.

@@ -112,6 +112,10 @@ internal sealed class TwoInstances : IAsyncDisposable
         }
     }
 
+    /// <summary>How many times the run was executed to its end, by either instance (each execution logs its end once).</summary>
+    public int ExecutionsOf(long runId) =>
+        A.Logs.Concat(B.Logs).Count(l => l.Category == typeof(SyncRunner).FullName && l.Message.Contains($"(run {runId}) ended", StringComparison.Ordinal));
+
     public async ValueTask DisposeAsync()
     {
         await B.DisposeAsync();

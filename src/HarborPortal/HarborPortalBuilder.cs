@@ -11,6 +11,7 @@ using HarborPortal.Features.Demo;
 using HarborPortal.Features.Findings;
 using HarborPortal.Features.Imports;
 using HarborPortal.Features.Jobs;
+using HarborPortal.Features.Keys;
 using HarborPortal.Features.Locations;
 using HarborPortal.Features.Operations;
 using HarborPortal.Features.Posture;
@@ -23,7 +24,6 @@ using HarborPortal.Features.Triage;
 using HarborPortal.Harbor;
 using HarborPortal.Web;
 using Microsoft.AspNetCore.Antiforgery;
-using Microsoft.AspNetCore.DataProtection;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
@@ -45,11 +45,10 @@ public static class HarborPortalBuilder
         // The one database: SQLite by default, migrations applied at start.
         builder.AddPortalDatabase();
 
-        // Keys that protect cookies, antiforgery tokens and stored tickets: on disk in the data directory so that restarts keep sessions.
+        // Keys that protect cookies, antiforgery tokens and stored tickets: on disk in the data directory (SQLite) or in the
+        // database shared by every instance (PostgreSQL), so that restarts keep sessions; optionally encrypted with a certificate.
         var dataDirectory = (builder.Configuration.GetSection(PortalOptions.SectionName).Get<PortalOptions>() ?? new()).ResolveDataDirectory(builder.Environment.ContentRootPath);
-        services.AddDataProtection()
-            .SetApplicationName("HarborPortal")
-            .PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(dataDirectory, "keys")));
+        builder.AddPortalDataProtection(dataDirectory);
 
         // Sign-in: authentik over OIDC, the break-glass admin, personal API tokens; roles as policies.
         services.AddOptions<OidcOptions>().BindConfiguration(OidcOptions.SectionName);
@@ -121,6 +120,7 @@ public static class HarborPortalBuilder
     public static async Task UseHarborPortalAsync(this WebApplication app)
     {
         await app.MigrateDatabaseAsync();
+        await app.PrepareDataProtectionKeysAsync();
 
         app.UseForwardedHeaders();
         app.UseCorrelationIds();

@@ -3,6 +3,7 @@ using HarborPortal.Features.Auth;
 using HarborPortal.Features.Connections;
 using HarborPortal.Features.Dashboard;
 using HarborPortal.Features.Findings;
+using HarborPortal.Features.Keys;
 using HarborPortal.Features.Locations;
 using HarborPortal.Features.Posture;
 using HarborPortal.Features.Scanning;
@@ -65,6 +66,8 @@ public abstract class PortalDbContext(DbContextOptions options) : DbContext(opti
     public DbSet<TriageDecision> TriageDecisions => Set<TriageDecision>();
 
     public DbSet<FindingComment> FindingComments => Set<FindingComment>();
+
+    public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {

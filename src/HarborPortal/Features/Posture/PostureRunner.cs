@@ -100,6 +100,8 @@ public sealed partial class PostureRunner(
         var now = time.GetUtcNow();
         var items = assessment.Items.GroupBy(i => (i.Check.Id, i.Scope)).Select(g => g.First()).ToList();
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        // The static gate above serialises one instance; this row lock serialises all of them on a shared database.
+        await ConnectionRowLock.TakeAsync(db, connectionId, cancellationToken);
 
         await db.PostureResults.Where(r => r.ConnectionId == connectionId).ExecuteDeleteAsync(cancellationToken);
         db.PostureResults.AddRange(items.Select(i => new PostureResult

@@ -1,5 +1,6 @@
 using System.Globalization;
 using HarborPortal.Data;
+using HarborPortal.Features.Connections;
 using Microsoft.EntityFrameworkCore;
 using Quartz;
 
@@ -48,7 +49,9 @@ public sealed class SyncRequests(PortalDbContext db, ISchedulerFactory scheduler
     /// <summary>The new run, the run already under way (refused), or null when the connection does not exist.</summary>
     public async Task<SyncStart?> StartAsync(long connectionId, string? requestedBy, CancellationToken cancellationToken, SyncTrigger trigger = SyncTrigger.Manual)
     {
-        if (!await db.HarborConnections.AnyAsync(c => c.Id == connectionId, cancellationToken))
+        // Check-then-insert under the connection's row lock: two instances asked at the same moment make one run.
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        if (!await ConnectionRowLock.TakeAsync(db, connectionId, cancellationToken))
         {
             return null;
         }
@@ -62,6 +65,8 @@ public sealed class SyncRequests(PortalDbContext db, ISchedulerFactory scheduler
         var run = new SyncRun { ConnectionId = connectionId, Status = SyncRunStatus.Pending, RequestedBy = requestedBy, RequestedAt = time.GetUtcNow(), Trigger = trigger };
         db.SyncRuns.Add(run);
         await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        // After the commit: the trigger's job reads the run, from any instance.
         await ScheduleAsync(run, cancellationToken);
         return new SyncStart(run.Id, run.Status, AlreadyRunning: false);
     }
@@ -73,7 +78,9 @@ public sealed class SyncRequests(PortalDbContext db, ISchedulerFactory scheduler
     /// </summary>
     public async Task<SyncStart?> RequestArtifactsAsync(long connectionId, IReadOnlyCollection<ArtifactRef> artifacts, string? requestedBy, CancellationToken cancellationToken)
     {
-        if (!await db.HarborConnections.AnyAsync(c => c.Id == connectionId, cancellationToken))
+        // Webhooks of one Harbor arrive together, at any instance: under the connection's row lock they all land in one pending run.
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        if (!await ConnectionRowLock.TakeAsync(db, connectionId, cancellationToken))
         {
             return null;
         }
@@ -104,6 +111,7 @@ public sealed class SyncRequests(PortalDbContext db, ISchedulerFactory scheduler
                 .ExecuteUpdateAsync(set => set.SetProperty(r => r.Targets, merged), cancellationToken);
             if (updated == 1)
             {
+                await transaction.CommitAsync(cancellationToken);
                 return new SyncStart(pending.Id, pending.Status, AlreadyRunning: true);
             }
         }
@@ -115,6 +123,7 @@ public sealed class SyncRequests(PortalDbContext db, ISchedulerFactory scheduler
         };
         db.SyncRuns.Add(run);
         await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
         await ScheduleAsync(run, cancellationToken);
         return new SyncStart(run.Id, run.Status, AlreadyRunning: false);
     }

@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Collections.Concurrent;
 using System.Globalization;
 using HarborPortal.Data;
 using HarborPortal.Features.Locations;
@@ -16,7 +15,7 @@ namespace HarborPortal.Features.Webhooks;
 /// of them have passed: 404 unknown connection, 401 secret, 429 throttle, 400 body.
 /// </summary>
 public sealed partial class WebhookReceiver(
-    PortalDbContext db, SyncRequests syncs, WebhookThrottle throttle, WebhookLocks locks, IOptions<WebhookOptions> options,
+    PortalDbContext db, SyncRequests syncs, WebhookThrottle throttle, IOptions<WebhookOptions> options,
     TimeProvider time, ILogger<WebhookReceiver> logger)
 {
     /// <summary>Who the runs it asks for are requested by.</summary>
@@ -85,13 +84,10 @@ public sealed partial class WebhookReceiver(
             return await IgnoredAsync(connectionId, webhook, webhook.Artifacts.Count == 0 ? "it names no artifact" : "its repository is not in the scanned locations");
         }
 
-        // Harbor sends several events at once (one per manifest, then one per scan): one at a time per connection, so
-        // that they all land in the same pending run. Not cancelled when Harbor hangs up: the request is already good.
-        SyncStart? start;
-        using (await locks.AcquireAsync(connectionId))
-        {
-            start = await syncs.RequestArtifactsAsync(connectionId, inScope, RequestedBy, CancellationToken.None);
-        }
+        // Harbor sends several events at once (one per manifest, then one per scan), to any instance: RequestArtifactsAsync
+        // takes them one at a time per connection in the database, so that they all land in the same pending run. Not
+        // cancelled when Harbor hangs up: the request is already good.
+        var start = await syncs.RequestArtifactsAsync(connectionId, inScope, RequestedBy, CancellationToken.None);
 
         if (start is null)
         {
@@ -171,29 +167,3 @@ public sealed partial class WebhookReceiver(
 
 /// <summary>The 202 answer: the run that will re-read the named artifacts.</summary>
 public sealed record WebhookAccepted(long RunId, int Artifacts);
-
-/// <summary>One lock per connection, so that concurrent webhooks of one Harbor coalesce into one pending run.</summary>
-public sealed class WebhookLocks
-{
-    private readonly ConcurrentDictionary<long, SemaphoreSlim> _locks = new();
-
-    public async Task<IDisposable> AcquireAsync(long connectionId)
-    {
-        var gate = _locks.GetOrAdd(connectionId, _ => new SemaphoreSlim(1, 1));
-        await gate.WaitAsync();
-        return new Release(gate);
-    }
-
-    private sealed class Release(SemaphoreSlim gate) : IDisposable
-    {
-        private int _released;
-
-        public void Dispose()
-        {
-            if (Interlocked.Exchange(ref _released, 1) == 0)
-            {
-                gate.Release();
-            }
-        }
-    }
-}

@@ -11,7 +11,6 @@ public static class WebhooksSetup
             .Validate(o => o.BurstLimit >= 1 && o.PerMinute >= 1, "Webhooks:BurstLimit and Webhooks:PerMinute must be at least 1.")
             .ValidateOnStart();
         services.AddSingleton<WebhookThrottle>();
-        services.AddSingleton<WebhookLocks>();
         services.AddScoped<WebhookReceiver>();
         services.AddScoped<WebhookCommands>();
         return services;

@@ -7,6 +7,9 @@ public static class ScanningSetup
     {
         services.AddScoped<SyncRequests>();
         services.AddScoped<SyncRunner>();
+        services.AddOptions<SyncOptions>().BindConfiguration(SyncOptions.SectionName);
+        services.AddSingleton<PortalInstance>();
+        services.AddSingleton<SyncRunLiveness>();
         return services;
     }
 }

@@ -31,7 +31,8 @@ public sealed class SyncJob(SyncRunner runner, SyncRequests requests, Posture.Po
             return;
         }
 
-        await runner.RunAsync(connectionId, long.Parse(runId, CultureInfo.InvariantCulture), cancellationToken);
+        // A recovering execution re-runs the job of an instance that died mid-run (Quartz clustering, or SQLite's restart).
+        await runner.RunAsync(connectionId, long.Parse(runId, CultureInfo.InvariantCulture), cancellationToken, recovering: context.Recovering);
         await posture.RunAfterSyncAsync(connectionId, long.Parse(runId, CultureInfo.InvariantCulture), cancellationToken);
     }
 }
@@ -44,7 +45,7 @@ public sealed record SyncStart(long RunId, SyncRunStatus Status, bool AlreadyRun
 /// a full sync asked for while one is pending or running is refused with that run; webhook targets are merged into
 /// the pending targeted run, or queue one behind the running run.
 /// </summary>
-public sealed class SyncRequests(PortalDbContext db, ISchedulerFactory schedulers, TimeProvider time)
+public sealed class SyncRequests(PortalDbContext db, ISchedulerFactory schedulers, TimeProvider time, SyncRunLiveness liveness)
 {
     /// <summary>The new run, the run already under way (refused), or null when the connection does not exist.</summary>
     public async Task<SyncStart?> StartAsync(long connectionId, string? requestedBy, CancellationToken cancellationToken, SyncTrigger trigger = SyncTrigger.Manual)
@@ -57,6 +58,12 @@ public sealed class SyncRequests(PortalDbContext db, ISchedulerFactory scheduler
         }
 
         var active = await ActiveRuns(connectionId).FirstOrDefaultAsync(cancellationToken);
+        // A run whose instance died blocks nothing: it ends Failed with the reason, and this request goes ahead.
+        if (active is not null && liveness.IsOrphaned(active) && await liveness.AbandonAsync(db, active, cancellationToken))
+        {
+            active = await ActiveRuns(connectionId).FirstOrDefaultAsync(cancellationToken);
+        }
+
         if (active is not null)
         {
             return new SyncStart(active.Id, active.Status, AlreadyRunning: true);

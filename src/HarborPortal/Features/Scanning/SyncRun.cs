@@ -85,6 +85,15 @@ public sealed class SyncRun
 
     public string? CancelRequestedBy { get; set; }
 
+    /// <summary>The instance running the run (<see cref="PortalInstance"/>); it writes <see cref="HeartbeatAt"/> every few seconds.</summary>
+    public string? RunningOn { get; set; }
+
+    /// <summary>When the running instance last said it was alive: a stale heartbeat means the run is orphaned (<see cref="SyncRunLiveness"/>).</summary>
+    public DateTimeOffset? HeartbeatAt { get; set; }
+
+    /// <summary>The instance that was running the run when it died, once another took the run over and started it again.</summary>
+    public string? ResumedFrom { get; set; }
+
     /// <summary>Projects in the scanned locations that Harbor listed.</summary>
     public int Projects { get; set; }
 
@@ -163,6 +172,8 @@ internal sealed class SyncRunConfiguration : IEntityTypeConfiguration<SyncRun>
         builder.Property(r => r.RequestedBy).HasMaxLength(256);
         builder.Property(r => r.Trigger).HasConversion<string>().HasMaxLength(16);
         builder.Property(r => r.CancelRequestedBy).HasMaxLength(256);
+        builder.Property(r => r.RunningOn).HasMaxLength(128);
+        builder.Property(r => r.ResumedFrom).HasMaxLength(128);
         builder.Ignore(r => r.ErrorList);
         builder.Ignore(r => r.TargetList);
         builder.Ignore(r => r.IsActive);

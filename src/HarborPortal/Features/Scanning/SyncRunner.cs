@@ -25,7 +25,7 @@ namespace HarborPortal.Features.Scanning;
 /// </summary>
 public sealed partial class SyncRunner(
     PortalDbContext db, SqlDialect dialect, HarborClient harbor, ConnectionSecrets secrets, TimeProvider time,
-    IOptions<ConnectionsOptions> options, PortalMetrics metrics, ILogger<SyncRunner> logger)
+    IOptions<ConnectionsOptions> options, PortalMetrics metrics, ILogger<SyncRunner> logger, SyncRunLiveness liveness)
 {
     /// <summary>A batch is written when it holds this many findings…</summary>
     private const int MaxBatchFindings = 5000;
@@ -38,7 +38,11 @@ public sealed partial class SyncRunner(
 
     private static readonly TimeSpan ProgressInterval = TimeSpan.FromSeconds(1);
 
-    public async Task RunAsync(long connectionId, long runId, CancellationToken cancellationToken)
+    // Set when another instance took this run over (this one was taken for dead): its end is the taker's to write.
+    private bool _handedOver;
+
+    /// <param name="recovering">Quartz re-fired the job of an instance that died (the run is taken over whatever its heartbeat says).</param>
+    public async Task RunAsync(long connectionId, long runId, CancellationToken cancellationToken, bool recovering = false)
     {
         var run = await db.SyncRuns.SingleOrDefaultAsync(r => r.Id == runId && r.ConnectionId == connectionId, cancellationToken);
         var connection = await db.HarborConnections.FindAsync([connectionId], cancellationToken);
@@ -48,11 +52,10 @@ public sealed partial class SyncRunner(
             return;
         }
 
-        // A run found Running was interrupted (the portal stopped): it starts over, which is safe because every batch is idempotent.
-        run.Restart();
-        run.Status = SyncRunStatus.Running;
-        run.StartedAt = time.GetUtcNow();
-        await db.SaveChangesAsync(cancellationToken);
+        if (!await ClaimAsync(run, recovering, cancellationToken))
+        {
+            return;
+        }
         // Webhook targets merged into the run while it was Pending are only in the database; once it is Running,
         // SyncRequests no longer merges into it (its update is conditional on Pending), so this read is complete.
         await db.Entry(run).ReloadAsync(cancellationToken);
@@ -78,7 +81,52 @@ public sealed partial class SyncRunner(
             throw;
         }
 
+        if (_handedOver)
+        {
+            Log.HandedOver(logger, run.Id, liveness.InstanceId);
+            return;
+        }
+
         await FinishAsync(connection, run, progress, status);
+    }
+
+    // A run found Running was interrupted (its instance died): it is taken over and starts over, which is safe because
+    // every batch is idempotent. One found Running on a live instance is left to it. The claim is conditional on what was
+    // read, so two instances cannot both take a run.
+    private async Task<bool> ClaimAsync(SyncRun run, bool recovering, CancellationToken cancellationToken)
+    {
+        string? resumedFrom = null;
+        if (run.Status == SyncRunStatus.Running)
+        {
+            if (!recovering && !liveness.IsOrphaned(run))
+            {
+                Log.RunningElsewhere(logger, run.Id, run.RunningOn);
+                return false;
+            }
+
+            resumedFrom = run.RunningOn ?? "an unknown instance";
+            Log.Resuming(logger, run.Id, resumedFrom, liveness.InstanceId, recovering);
+        }
+
+        var now = time.GetUtcNow();
+        var (seenStatus, seenOn) = (run.Status, run.RunningOn);
+        var claimed = await db.SyncRuns
+            .Where(r => r.Id == run.Id && r.Status == seenStatus && r.RunningOn == seenOn)
+            .ExecuteUpdateAsync(set => set.SetProperty(r => r.Status, SyncRunStatus.Running).SetProperty(r => r.RunningOn, liveness.InstanceId)
+                .SetProperty(r => r.HeartbeatAt, now), cancellationToken);
+        if (claimed == 0)
+        {
+            return false;
+        }
+
+        run.Restart();
+        run.Status = SyncRunStatus.Running;
+        run.StartedAt = now;
+        run.RunningOn = liveness.InstanceId;
+        run.HeartbeatAt = now;
+        run.ResumedFrom = resumedFrom ?? run.ResumedFrom;
+        await db.SaveChangesAsync(cancellationToken);
+        return true;
     }
 
     private async Task FinishAsync(HarborConnection connection, SyncRun run, SyncCounters progress, SyncRunStatus status)
@@ -191,6 +239,7 @@ public sealed partial class SyncRunner(
         var findings = 0;
         var batchStarted = 0L;
         var progressWritten = time.GetTimestamp();
+        var heartbeatWritten = time.GetTimestamp();
         Task<bool>? waiting = null;
         while (true)
         {
@@ -239,6 +288,17 @@ public sealed partial class SyncRunner(
             {
                 await WriteProgressAsync(run, progress, stop);
                 progressWritten = time.GetTimestamp();
+            }
+
+            if (time.GetElapsedTime(heartbeatWritten) >= liveness.HeartbeatInterval)
+            {
+                _handedOver = !await liveness.BeatAsync(db.Database.GetDbConnection(), run.Id);
+                if (_handedOver)
+                {
+                    await stop.CancelAsync();
+                }
+
+                heartbeatWritten = time.GetTimestamp();
             }
         }
 
@@ -680,5 +740,14 @@ public sealed partial class SyncRunner(
 
         [LoggerMessage(2, LogLevel.Information, "Sync run {RunId}: cancel requested; stopping after the current batch")]
         public static partial void CancelNoticed(ILogger logger, long runId);
+
+        [LoggerMessage(3, LogLevel.Warning, "Sync run {RunId} was running on {Previous}, which stopped; {Instance} resumes it from the start (Quartz recovery: {Recovering})")]
+        public static partial void Resuming(ILogger logger, long runId, string previous, string instance, bool recovering);
+
+        [LoggerMessage(4, LogLevel.Information, "Sync run {RunId} is running on the live instance {Instance}; this execution leaves it")]
+        public static partial void RunningElsewhere(ILogger logger, long runId, string? instance);
+
+        [LoggerMessage(5, LogLevel.Warning, "Sync run {RunId}: another instance took it over (this one, {Instance}, was taken for dead); stopping without ending it")]
+        public static partial void HandedOver(ILogger logger, long runId, string instance);
     }
 }

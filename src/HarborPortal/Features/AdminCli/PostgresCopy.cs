@@ -145,7 +145,7 @@ public sealed class PostgresCopy(TextWriter output, TextWriter error)
         }
 
         // One read transaction on SQLite: every table from the same moment, even if the portal was not stopped.
-        await using var snapshot = (SqliteTransaction)await sqlite.BeginTransactionAsync(deferred: true, cancellationToken);
+        await using var snapshot = sqlite.BeginTransaction(deferred: true);
         var sourceChecksums = new Dictionary<string, (long Rows, string Checksum)>();
         foreach (var table in tables)
         {

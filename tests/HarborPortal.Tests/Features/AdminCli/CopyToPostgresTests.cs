@@ -119,13 +119,13 @@ public sealed class CopyToPostgresTests(ITestOutputHelper output) : IAsyncLifeti
         Assert.Contains(vulnerability, html, StringComparison.Ordinal);
         Assert.Contains("Moved to PostgreSQL", html, StringComparison.Ordinal);
 
-        var run = await SyncAsync(postgresApp, connectionId);
-        Assert.Equal(SyncRunStatus.Succeeded, run.Status);
-        Assert.Equal((0, 0, 0), (run.FindingsNew, run.FindingsResolved, run.FindingsReopened));
+        var verification = await VerifyAsync(postgresApp, connectionId);
+        Assert.True(verification.Ok, verification.Summary);
         await using var check = postgresApp.CreateDbContext();
         Assert.Equal(before["Findings"].Count, await check.Findings.CountAsync());
-        // New rows continue after the copied ids (the identity sequences were moved on).
-        Assert.True(run.Id > before["SyncRuns"].Count);
+        // New rows continue after the copied ids (the identity sequences were moved on): the verification's audit line.
+        var verifiedAudit = await check.AuditEvents.SingleAsync(a => a.Action == "connection.verify" && a.Target == "sim");
+        Assert.True(verifiedAudit.Id > before["AuditEvents"].Count + 1);
     }
 
     [Fact]
@@ -263,6 +263,27 @@ public sealed class CopyToPostgresTests(ITestOutputHelper output) : IAsyncLifeti
 
         await using var check = app.CreateDbContext();
         return await check.SyncRuns.AsNoTracking().SingleAsync(r => r.Id == runId);
+    }
+
+    /// <summary>A connectivity verification through the portal's runner: it needs the connection's decrypted secret.</summary>
+    private static async Task<ConnectionVerification> VerifyAsync(PortalApplication app, long connectionId)
+    {
+        long runId;
+        await using (var db = app.CreateDbContext())
+        {
+            var run = new ConnectionVerification { ConnectionId = connectionId, Trigger = "test", RequestedBy = "sam", Status = VerificationStatus.Pending, RequestedAt = DateTimeOffset.UtcNow };
+            db.ConnectionVerifications.Add(run);
+            await db.SaveChangesAsync();
+            runId = run.Id;
+        }
+
+        await using (var scope = app.Services.CreateAsyncScope())
+        {
+            await scope.ServiceProvider.GetRequiredService<VerificationRunner>().RunAsync(runId, CancellationToken.None);
+        }
+
+        await using var check = app.CreateDbContext();
+        return await check.ConnectionVerifications.AsNoTracking().SingleAsync(r => r.Id == runId);
     }
 
     /// <summary>Each table's rows as text, sorted: every mapped property (generated ones included) as the model reads it.</summary>

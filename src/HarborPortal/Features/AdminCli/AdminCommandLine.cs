@@ -40,6 +40,11 @@ public static class AdminCommandLine
               command line stays in the shell's history).
           migrate
               Applies pending database migrations and prints their names.
+          copy-to-postgres [--from <data directory | .db file>] [--to <PostgreSQL connection string>] [--replace]
+              Copies a SQLite installation (default: this data directory) into PostgreSQL (default:
+              ConnectionStrings:Portal when Database:Provider is Postgres), migrating the target first, then
+              compares every table's row count and checksum and keeps the copy only if all are equal. The
+              target must have no portal rows; --replace deletes them first. Stop the portal before copying.
           help
               Shows this text.
 
@@ -82,6 +87,7 @@ public static class AdminCommandLine
             ["list-tokens"] = ["user"],
             ["reset-local-admin"] = ["password"],
             ["migrate"] = [],
+            ["copy-to-postgres"] = ["from", "to", "replace"],
         };
         if (!allowed.TryGetValue(command, out var names))
         {
@@ -91,6 +97,11 @@ public static class AdminCommandLine
         if (!CommandOptions.TryParse(args.AsSpan(2), names, out var options, out var problem))
         {
             return UsageError(error, problem);
+        }
+
+        if (command == "copy-to-postgres")
+        {
+            return await CopyToPostgresAsync(app, options, output, error);
         }
 
         await using var scope = app.Services.CreateAsyncScope();
@@ -330,6 +341,53 @@ public static class AdminCommandLine
         return Ok;
     }
 
+    private static async Task<int> CopyToPostgresAsync(WebApplication app, CommandOptions options, TextWriter output, TextWriter error)
+    {
+        var configuration = app.Configuration;
+        var replace = options.Single("replace") switch
+        {
+            null or "false" => false,
+            "true" => true,
+            _ => (bool?)null,
+        };
+        if (replace is null)
+        {
+            return UsageError(error, "--replace takes true or false (--replace true deletes the target's portal rows before copying).");
+        }
+
+        var dataDirectory = (configuration.GetSection(PortalOptions.SectionName).Get<PortalOptions>() ?? new()).ResolveDataDirectory(app.Environment.ContentRootPath);
+        var from = Path.GetFullPath(options.Single("from") ?? dataDirectory);
+        var (sqliteFile, keysDirectory) = Directory.Exists(from)
+            ? (Path.Combine(from, "harborportal.db"), Path.Combine(from, "keys"))
+            : (from, Path.Combine(Path.GetDirectoryName(from) ?? ".", "keys"));
+
+        var to = options.Single("to");
+        if (to is null && DataServiceCollectionExtensions.ParseProvider(configuration[$"{DatabaseOptions.SectionName}:Provider"]) == DatabaseProvider.Postgres)
+        {
+            to = configuration.GetConnectionString("Portal");
+        }
+
+        if (string.IsNullOrWhiteSpace(to))
+        {
+            return UsageError(error, "copy-to-postgres needs --to <PostgreSQL connection string> (or Database:Provider=Postgres with ConnectionStrings:Portal).");
+        }
+
+        try
+        {
+            var builder = new Npgsql.NpgsqlConnectionStringBuilder(to);
+            builder.ApplicationName ??= "HarborPortal copy-to-postgres";
+            to = builder.ConnectionString;
+        }
+        catch (Exception e) when (e is ArgumentException or FormatException)
+        {
+            // The message names the keyword at fault, never the value (it may be the password).
+            return UsageError(error, $"--to is not a valid PostgreSQL connection string: {e.Message}");
+        }
+
+        var copy = new PostgresCopy(output, error);
+        return await copy.RunAsync(new PostgresCopy.Request(sqliteFile, keysDirectory, to, replace.Value, Actor), CancellationToken.None);
+    }
+
     // The operating-system account that ran the command: the CLI has no portal sign-in.
     private static string Actor => $"{Environment.UserName}@{Environment.MachineName}";
 
@@ -348,6 +406,9 @@ public static class AdminCommandLine
     /// <summary><c>--name value</c> or <c>--name=value</c>; a name may repeat (<c>--role</c>); anything else is refused.</summary>
     private sealed class CommandOptions(Dictionary<string, List<string>> values)
     {
+        // Switches: given alone they mean true (`--replace`), so they never swallow the next argument.
+        private static readonly HashSet<string> Flags = new(StringComparer.Ordinal) { "replace" };
+
         public IReadOnlyList<string> All(string name) => values.TryGetValue(name, out var list) ? list : [];
 
         /// <summary>The value of an option given at most once (the last one wins when repeated).</summary>
@@ -379,6 +440,10 @@ public static class AdminCommandLine
                 if (separator >= 0)
                 {
                     value = arg[(separator + 1)..];
+                }
+                else if (Flags.Contains(name))
+                {
+                    value = "true";
                 }
                 else if (i + 1 < args.Length)
                 {

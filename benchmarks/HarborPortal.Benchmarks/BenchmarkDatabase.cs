@@ -196,7 +196,7 @@ internal sealed class BenchmarkDatabase : IAsyncDisposable
 
         var where = _server is null ? "own throwaway cluster" : "--postgres server";
         Console.WriteLine($"PostgreSQL ({where}{(_server is null ? ", durable: fsync/synchronous_commit/full_page_writes on" : "")}): {string.Join(", ", settings)}");
-        BenchmarkResults.Note($"PostgreSQL: {string.Join(", ", settings)}");
+        BenchmarkResults.Note($"{where}: {string.Join(", ", settings)}");
     }
 
     // pg_settings counts memory in units of 8kB pages or kB; people read MB.

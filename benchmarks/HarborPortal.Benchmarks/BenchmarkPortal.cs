@@ -55,6 +55,12 @@ internal sealed class BenchmarkPortal : IAsyncDisposable
 
         builder.AddHarborPortal();
         builder.Logging.ClearProviders().AddSimpleConsole().SetMinimumLevel(LogLevel.Warning);
+        if (postgres is not null)
+        {
+            // EF logs as an error its look for the migrations table of a new database, which is not there yet by design.
+            builder.Logging.AddFilter("Microsoft.EntityFrameworkCore.Database.Command", LogLevel.None);
+        }
+
         var app = builder.Build();
         await using (var scope = app.Services.CreateAsyncScope())
         {

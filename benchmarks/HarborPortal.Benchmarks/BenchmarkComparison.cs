@@ -51,7 +51,7 @@ internal static class BenchmarkComparison
     {
         if (command is not IDatabaseBenchmark)
         {
-            Console.Error.WriteLine($"{command.Name} runs on one database only: --compare is for queue, dashboard, ingest and sync.");
+            Console.Error.WriteLine($"{command.Name} runs on one database only: --compare is for queue, dashboard, threat, ingest and sync.");
             return 2;
         }
 

@@ -16,7 +16,7 @@ var command = args.Length > 0 ? commands.FirstOrDefault(c => string.Equals(c.Nam
 if (command is null)
 {
     Console.Error.WriteLine("Usage: dotnet run -c Release --project benchmarks/HarborPortal.Benchmarks -- <benchmark> [options]");
-    Console.Error.WriteLine("  queue, dashboard, ingest, sync: --database sqlite|postgres (default sqlite), --postgres \"<connection string>\" (else an own");
+    Console.Error.WriteLine("  queue, dashboard, threat, ingest, sync: --database sqlite|postgres (default sqlite), --postgres \"<connection string>\" (else an own");
     Console.Error.WriteLine("  throwaway cluster), --compare (SQLite then PostgreSQL, one side-by-side table)");
     foreach (var c in commands)
     {

@@ -14,7 +14,7 @@ namespace HarborPortal.Benchmarks;
 /// </summary>
 internal static class ExportThroughput
 {
-    public static async Task MeasureAsync(DbContextOptions<SqlitePortalDbContext> options, IReadOnlyList<string> projects, CancellationToken cancellationToken)
+    public static async Task MeasureAsync(Func<PortalDbContext> contexts, IReadOnlyList<string> projects, CancellationToken cancellationToken)
     {
         Console.WriteLine();
         Console.WriteLine($"Export (streamed, keyset chunks of {FindingsExport.ChunkSize:N0}; DESIGN.md has no figure: memory must not grow with the rows)");
@@ -29,7 +29,7 @@ internal static class ExportThroughput
         {
             foreach (var format in new[] { FindingExportFormat.Csv, FindingExportFormat.Json })
             {
-                await using var db = new SqlitePortalDbContext(options);
+                await using var db = contexts();
                 var queue = new FindingQueue(db);
                 GC.Collect();
                 GC.WaitForPendingFinalizers();
@@ -41,6 +41,7 @@ internal static class ExportThroughput
                 var seconds = watch.Elapsed.TotalSeconds;
                 var rows = format == FindingExportFormat.Csv ? sink.Lines - 1 : sink.Objects;
                 Console.WriteLine($"{name,-26} {format,6} {rows,10:N0} {seconds,8:N1} {rows / seconds,10:N0} {sink.Bytes / 1048576.0,8:N0} {(sink.PeakHeap - sink.StartHeap) / 1048576.0,14:N1}");
+                BenchmarkResults.Record($"export {name}, {format}: rows/s", rows / seconds, "/s");
             }
         }
     }

@@ -1,5 +1,6 @@
 // The project's benchmark command (not a test):
 //   dotnet run -c Release --project benchmarks/HarborPortal.Benchmarks -- <name> [options]
+// Database-backed ones take --database sqlite|postgres [--postgres "connection string"], and --compare (both, one table).
 // Without a name it lists the benchmarks. Micro-benchmarks use BenchmarkDotNet; end-to-end ones (a whole sync,
 // the findings queue) measure wall time, throughput and memory themselves and print them next to their targets.
 using System.Reflection;
@@ -15,6 +16,8 @@ var command = args.Length > 0 ? commands.FirstOrDefault(c => string.Equals(c.Nam
 if (command is null)
 {
     Console.Error.WriteLine("Usage: dotnet run -c Release --project benchmarks/HarborPortal.Benchmarks -- <benchmark> [options]");
+    Console.Error.WriteLine("  queue, dashboard, threat, ingest, sync: --database sqlite|postgres (default sqlite), --postgres \"<connection string>\" (else an own");
+    Console.Error.WriteLine("  throwaway cluster), --compare (SQLite then PostgreSQL, one side-by-side table)");
     foreach (var c in commands)
     {
         Console.Error.WriteLine($"  {c.Name,-12} {c.Description}");
@@ -31,4 +34,14 @@ Console.CancelKeyPress += (_, e) =>
 };
 Console.WriteLine($"{command.Name}: {command.Description}");
 Console.WriteLine($"{Environment.ProcessorCount} cores, .NET {Environment.Version}, {Assembly.GetEntryAssembly()!.GetName().Version}");
-return await command.RunAsync(args[1..], cancellation.Token);
+try
+{
+    return args.Contains("--compare")
+        ? await BenchmarkComparison.RunAsync(command, args[1..], cancellation.Token)
+        : await command.RunAsync(args[1..], cancellation.Token);
+}
+catch (BenchmarkUsageException e)
+{
+    Console.Error.WriteLine(e.Message);
+    return 2;
+}

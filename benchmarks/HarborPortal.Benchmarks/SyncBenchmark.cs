@@ -14,9 +14,9 @@ namespace HarborPortal.Benchmarks;
 /// DESIGN.md's sync figures end to end: the portal's real sync (SyncRunner, its Harbor client and writer, SQLite on
 /// disk) against the simulator in another process serving a generated scenario; a full sync, then a re-sync with
 /// nothing changed.
-/// <code>dotnet run -c Release --project benchmarks/HarborPortal.Benchmarks -- sync [--artifacts 5000] [--vulnerabilities 50] [--repeat 1] [--http] [--no-warmup]</code>
+/// <code>dotnet run -c Release --project benchmarks/HarborPortal.Benchmarks -- sync [--artifacts 5000] [--vulnerabilities 50] [--repeat 1] [--http] [--no-warmup] [--database postgres [--postgres CS]] [--compare]</code>
 /// </summary>
-public sealed class SyncBenchmark : IBenchmarkCommand
+public sealed class SyncBenchmark : IDatabaseBenchmark
 {
     private const int Repositories = 200;
     private static readonly TimeSpan FullSyncTarget = TimeSpan.FromSeconds(60);
@@ -39,6 +39,7 @@ public sealed class SyncBenchmark : IBenchmarkCommand
         var vulnerabilities = Option(args, "--vulnerabilities", 50);
         var repeat = Option(args, "--repeat", 1);
         var https = !args.Contains("--http");
+        await using var database = BenchmarkDatabase.FromArgs(args);
         var repositories = Math.Min(Repositories, artifacts);
         var generate = new SimGenerate
         {
@@ -51,13 +52,14 @@ public sealed class SyncBenchmark : IBenchmarkCommand
         var artifactCount = generate.Projects * generate.RepositoriesPerProject * generate.ArtifactsPerRepository;
         Console.WriteLine($"dataset: {artifactCount:N0} artifacts x {vulnerabilities} vulnerabilities = {artifactCount * vulnerabilities:N0} findings; "
             + $"{generate.Projects} projects, {generate.Projects * generate.RepositoriesPerProject} repositories; simulator over {(https ? "HTTPS" : "HTTP")} in a child process");
-        Console.WriteLine($"GC: {(GCSettings.IsServerGC ? "server" : "workstation")}, concurrent={GCSettings.LatencyMode != GCLatencyMode.Batch}; {repeat} repetition(s), each on a fresh database");
+        Console.WriteLine($"GC: {(GCSettings.IsServerGC ? "server" : "workstation")}, concurrent={GCSettings.LatencyMode != GCLatencyMode.Batch}; {repeat} repetition(s), each on a fresh database{(database.IsPostgres ? " (PostgreSQL)" : "")}");
+        BenchmarkResults.Note($"{artifactCount:N0} artifacts x {vulnerabilities} vulnerabilities = {artifactCount * vulnerabilities:N0} findings, {repeat} repetition(s)");
 
         await using var simulator = await SimulatorProcess.StartAsync(Name, generate, https, cancellationToken);
         if (!args.Contains("--no-warmup"))
         {
             // The first sync in a process pays for compiling its code: one project, synced twice on a database thrown away.
-            await using var portal = await BenchmarkPortal.StartAsync();
+            await using var portal = await BenchmarkPortal.StartAsync(database);
             var connectionId = await portal.AddConnectionAsync(simulator.BaseAddress, DefaultScenario.PortalRobot, DefaultScenario.PortalRobotSecret, simulator.CaCertificatePem);
             await using (var scope = portal.Services.CreateAsyncScope())
             {
@@ -79,7 +81,7 @@ public sealed class SyncBenchmark : IBenchmarkCommand
         var resync = new List<Measurement>();
         for (var i = 0; i < repeat; i++)
         {
-            await using var portal = await BenchmarkPortal.StartAsync();
+            await using var portal = await BenchmarkPortal.StartAsync(database);
             var connectionId = await portal.AddConnectionAsync(simulator.BaseAddress, DefaultScenario.PortalRobot, DefaultScenario.PortalRobotSecret, simulator.CaCertificatePem);
             await simulator.ResetStatisticsAsync();
             memory.Reset();
@@ -97,6 +99,11 @@ public sealed class SyncBenchmark : IBenchmarkCommand
         var last = full[^1];
         var lastResync = resync[^1];
 
+        BenchmarkResults.Record($"full sync: wall time (target {FullSyncTarget.TotalSeconds:F0} s)", fullWall, "s");
+        BenchmarkResults.Record("full sync: findings per second", Median(full.Select(m => m.Run.FindingsNew / m.Wall.TotalSeconds)), "/s");
+        BenchmarkResults.Record("full sync: CPU time of the portal", Median(full.Select(m => m.Processor.TotalSeconds)), "s");
+        BenchmarkResults.Record($"re-sync, nothing changed: wall time (target {ResyncTarget.TotalSeconds:F0} s)", resyncWall, "s");
+        BenchmarkResults.Record("peak memory of the portal", peak / 1024.0 / 1024.0, "MB");
         Console.WriteLine();
         Console.WriteLine($"{"",-42} {"measured (median)",-20} target (DESIGN.md)");
         Row("full sync: wall time", $"{fullWall:F1} s", $"<= {FullSyncTarget.TotalSeconds:F0} s", fullWall <= FullSyncTarget.TotalSeconds);

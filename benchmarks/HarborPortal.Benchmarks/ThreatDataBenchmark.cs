@@ -17,9 +17,10 @@ namespace HarborPortal.Benchmarks;
 /// Threat data on a million findings: how long a KEV and an EPSS replacement take (parse, swap the table, re-evaluate the
 /// findings of the CVEs whose standing changed), a re-import that changes nothing, and turning a feed off. Runs on the
 /// database the queue benchmark keeps (<c>queue --keep PATH</c>), whose vulnerabilities it reads by the same seed.
-/// Options: <c>--db PATH</c> (required), <c>--kev N</c> (KEV entries, default 1,400), <c>--epss N</c> (scores, default 300,000).
+/// Options: <c>--db PATH</c> (required on SQLite), <c>--kev N</c> (KEV entries, default 1,400), <c>--epss N</c> (scores, default 300,000);
+/// <c>--database postgres [--postgres CS]</c>: the queue benchmark's PostgreSQL database, seeded first when empty (<c>--findings N</c>).
 /// </summary>
-public sealed class ThreatDataBenchmark : IBenchmarkCommand
+public sealed class ThreatDataBenchmark : IDatabaseBenchmark
 {
     public string Name => "threat";
 
@@ -27,24 +28,33 @@ public sealed class ThreatDataBenchmark : IBenchmarkCommand
 
     public async Task<int> RunAsync(string[] args, CancellationToken cancellationToken)
     {
+        await using var database = BenchmarkDatabase.FromArgs(args);
         var path = Option(args, "--db");
-        if (path is null || !File.Exists(path))
+        if (!database.IsPostgres && (path is null || !File.Exists(path)))
         {
-            await Console.Error.WriteLineAsync("threat needs --db PATH: a database seeded by `queue --keep PATH`.");
+            await Console.Error.WriteLineAsync("threat needs --db PATH: a database seeded by `queue --keep PATH` (or --database postgres).");
             return 2;
         }
 
         var kevCount = int.Parse(Option(args, "--kev") ?? "1400", CultureInfo.InvariantCulture);
         var epssCount = int.Parse(Option(args, "--epss") ?? "300000", CultureInfo.InvariantCulture);
-        var options = new DbContextOptionsBuilder<SqlitePortalDbContext>()
-            .UseSqlite(new SqliteConnectionStringBuilder { DataSource = path, DefaultTimeout = 60 }.ToString()).Options;
+        await using var contexts = database.Contexts(database.IsPostgres
+            ? await database.KeptDatabaseAsync("hp_threat", cancellationToken)
+            : new SqliteConnectionStringBuilder { DataSource = path, DefaultTimeout = 60 }.ToString());
+        if (database.IsPostgres)
+        {
+            // The queue benchmark's findings: there already on a --postgres database it seeded, else seeded now.
+            await QueueBenchmark.SeedPostgresAsync(contexts, new SyntheticFindings(seed: 42), int.Parse(Option(args, "--findings") ?? "1000000", CultureInfo.InvariantCulture), cancellationToken);
+        }
+
         try
         {
-            await using var db = new SqlitePortalDbContext(options);
+            await using var db = contexts.Create();
             await db.Database.MigrateAsync(cancellationToken);
             var findings = await db.Findings.LongCountAsync(cancellationToken);
             var cves = (await db.Findings.Select(f => f.VulnerabilityId).Distinct().ToListAsync(cancellationToken)).Where(v => v.StartsWith("CVE-", StringComparison.Ordinal)).Order(StringComparer.Ordinal).ToList();
             Console.WriteLine($"Dataset: {findings:N0} findings, {cves.Count:N0} distinct CVEs; KEV {kevCount:N0} entries, EPSS {epssCount:N0} scores");
+            BenchmarkResults.Note($"{findings:N0} findings, {cves.Count:N0} distinct CVEs; KEV {kevCount:N0} entries, EPSS {epssCount:N0} scores");
 
             await db.ThreatFeeds.ExecuteDeleteAsync(cancellationToken);
             await db.KevEntries.ExecuteDeleteAsync(cancellationToken);
@@ -88,6 +98,7 @@ public sealed class ThreatDataBenchmark : IBenchmarkCommand
         var changed = await action();
         db.ChangeTracker.Clear();
         Console.WriteLine($"{step,-44} {watch.Elapsed.TotalSeconds,8:N2} {changed,20:N0}");
+        BenchmarkResults.Record(step, watch.Elapsed.TotalSeconds, "s");
     }
 
     // Every n-th CVE of the dataset: KEV entries spread over popular and rare vulnerabilities alike.

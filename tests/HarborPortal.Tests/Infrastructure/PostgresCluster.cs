@@ -97,7 +97,20 @@ public sealed class PostgresCluster
         return dump.ToArray();
     }
 
-    private static PostgresCluster Start()
+    // Throwaway test databases: durability off, room for hundreds of portals' pools.
+    private static readonly string[] TestSettings =
+        ["fsync=off", "synchronous_commit=off", "full_page_writes=off", "max_connections=500", "shared_buffers=128MB"];
+
+    /// <summary>
+    /// A cluster of the caller's own with its own server settings (<c>name=value</c>, as <c>postgres -c</c> takes them):
+    /// the benchmarks run on one tuned like a production server. Stopped and deleted by <see cref="Stop"/> or when the
+    /// process ends.
+    /// </summary>
+    public static PostgresCluster StartNew(IEnumerable<string> settings) => Start(settings);
+
+    private static PostgresCluster Start() => Start(TestSettings);
+
+    private static PostgresCluster Start(IEnumerable<string> settings)
     {
         var binaries = FindBinaries();
         // initdb and postgres refuse to run as root; Debian's package makes a postgres user for them.
@@ -115,15 +128,19 @@ public sealed class PostgresCluster
         cluster.RunTool("pg_ctl",
         [
             "-D", data, "-l", Path.Combine(root, "server.log"), "-w", "-t", "60", "start", "-o",
-            $"-p {cluster.Port} -c listen_addresses=127.0.0.1 -k {root} -c fsync=off -c synchronous_commit=off -c full_page_writes=off "
-            + "-c max_connections=500 -c shared_buffers=128MB",
+            $"-p {cluster.Port} -c listen_addresses=127.0.0.1 -k {root} " + string.Join(' ', settings.Select(setting => "-c " + setting)),
         ]);
         AppDomain.CurrentDomain.ProcessExit += (_, _) => cluster.Stop();
         return cluster;
     }
 
-    private void Stop()
+    public void Stop()
     {
+        if (!Directory.Exists(_root))
+        {
+            return;
+        }
+
         try
         {
             RunTool("pg_ctl", ["-D", Path.Combine(_root, "data"), "-m", "immediate", "-w", "stop"]);

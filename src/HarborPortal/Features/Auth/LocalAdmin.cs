@@ -76,7 +76,24 @@ public sealed partial class LocalAdmin(
             account = new LocalAdminAccount { UserName = configured.UserName, PasswordHash = "", UpdatedAt = now };
             account.PasswordHash = Hasher.HashPassword(account, password);
             db.LocalAdminAccounts.Add(account);
-            await db.SaveChangesAsync(cancellationToken);
+            try
+            {
+                await db.SaveChangesAsync(cancellationToken);
+            }
+            catch (DbUpdateException)
+            {
+                // Several instances starting on one PostgreSQL database: another may have made the account a moment ago
+                // (the unique user name refused ours). Then its password stands, and configuration applies to it as on
+                // any later start; anything else is a real failure.
+                await using var again = await contexts.CreateDbContextAsync(cancellationToken);
+                if (!await again.LocalAdminAccounts.AnyAsync(cancellationToken))
+                {
+                    throw;
+                }
+
+                await EnsureAccountAsync(cancellationToken);
+                return;
+            }
 
             if (generated)
             {

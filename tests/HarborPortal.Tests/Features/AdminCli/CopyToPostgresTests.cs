@@ -3,6 +3,7 @@ using System.Net;
 using System.Security.Cryptography;
 using System.Text;
 using HarborPortal.Data;
+using HarborPortal.Features.AdminCli;
 using HarborPortal.Features.Auth;
 using HarborPortal.Features.Connections;
 using HarborPortal.Features.Findings;
@@ -77,6 +78,14 @@ public sealed class CopyToPostgresTests(ITestOutputHelper output) : IAsyncLifeti
         var after = await RowsByTableAsync(postgres);
         var copyAudit = Assert.Single(after["AuditEvents"], r => r.Contains("Action=database.copy|", StringComparison.Ordinal));
         after["AuditEvents"].Remove(copyAudit);
+
+        // The key ring moves from files into its table: the SQLite installation's key files, one row each.
+        var keyFiles = Directory.GetFiles(Path.Combine(_dataDirectory, "keys"), "key-*.xml").Select(Path.GetFileNameWithoutExtension).Order(StringComparer.Ordinal).ToList();
+        Assert.NotEmpty(keyFiles);
+        Assert.Empty(before[PostgresCopy.KeysTable]);
+        Assert.Equal(keyFiles, after[PostgresCopy.KeysTable].Select(row => row.Split('|').Single(p => p.StartsWith("FriendlyName=", StringComparison.Ordinal))["FriendlyName=".Length..]).Order(StringComparer.Ordinal));
+        before.Remove(PostgresCopy.KeysTable);
+        after.Remove(PostgresCopy.KeysTable);
 
         Assert.Equal(before.Keys.Order(), after.Keys.Order());
         foreach (var (table, rows) in before)

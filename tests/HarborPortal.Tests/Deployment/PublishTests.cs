@@ -137,7 +137,8 @@ public sealed class PublishTests(ITestOutputHelper output) : IAsyncLifetime
 
     private static async Task WaitUntilReadyAsync(HttpClient client, Process app)
     {
-        var deadline = DateTime.UtcNow.AddSeconds(60);
+        // Generous: on a loaded build machine the first start (JIT, migrations) has taken over 90 seconds.
+        var deadline = DateTime.UtcNow.AddSeconds(180);
         while (DateTime.UtcNow < deadline)
         {
             Assert.False(app.HasExited, "the published app exited during start");
@@ -156,7 +157,7 @@ public sealed class PublishTests(ITestOutputHelper output) : IAsyncLifetime
             await Task.Delay(250);
         }
 
-        Assert.Fail("the published app did not become ready within 60 seconds");
+        Assert.Fail("the published app did not become ready within 180 seconds");
     }
 
     private static async Task<(int ExitCode, string Output)> RunAsync(string file, string arguments, string workingDirectory, TimeSpan timeout)

@@ -28,7 +28,8 @@ public static class FindingSeeds
         var package = Packages[i % 5];
         var finding = new Finding
         {
-            Identity = Finding.IdentityOf(1, repository, digest, vulnerability, package, "1.0") + i,
+            // The index in the key keeps identities unique and 64 characters long (PostgreSQL enforces the column's length).
+            Identity = Finding.IdentityOf(1, repository, digest, vulnerability, package, "1.0." + i),
             ConnectionId = project == "team-c" ? 2 : 1,
             ProjectName = project,
             RepositoryName = repository,

@@ -60,8 +60,9 @@ public sealed class SyncRecoveryTests(ITestOutputHelper output)
         Assert.Equal(SyncRunStatus.Failed, orphan.Status);
         Assert.NotNull(orphan.FinishedAt);
         Assert.Contains(orphan.ErrorList, e => e.StartsWith("Interrupted: the instance running it stopped (portal-killed-1)", StringComparison.Ordinal));
-        var history = (await GetPageAsync(admin, $"/admin/connections/{harness.ConnectionId}")).QuerySelector($"[data-testid=sync-run][data-run-id='{run}']");
-        Assert.Equal("failed", history?.GetAttribute("data-status"));
+        var ended = await GetPageAsync(admin, $"/admin/connections/{harness.ConnectionId}/syncs/{run}");
+        Assert.Equal("Failed", ended.QuerySelector("[data-testid=sync-run-status]")!.TextContent.Trim());
+        Assert.Null(ended.QuerySelector("[data-testid=sync-interrupted]"));
     }
 
     [Fact]

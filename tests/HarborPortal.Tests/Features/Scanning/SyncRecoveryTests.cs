@@ -45,11 +45,10 @@ public sealed class SyncRecoveryTests(ITestOutputHelper output)
 
         using var admin = harness.App.CreateClientWithCookies();
         await harness.App.SignInAsAsync(admin, "alice", PortalRoles.Admin);
-        var panel = (await GetPageAsync(admin, $"/admin/connections/{harness.ConnectionId}")).QuerySelector($"[data-testid=sync-progress][data-run-id='{run}'] [data-testid=sync-interrupted]");
-        Assert.NotNull(panel);
-        Assert.Contains("Interrupted: the instance running it stopped (portal-killed-1)", Normalise(panel.TextContent), StringComparison.Ordinal);
         var runPage = await GetPageAsync(admin, $"/admin/connections/{harness.ConnectionId}/syncs/{run}");
-        Assert.NotNull(runPage.QuerySelector("[data-testid=sync-interrupted]"));
+        var interrupted = runPage.QuerySelector($"[data-testid=sync-progress][data-run-id='{run}'] [data-testid=sync-interrupted]");
+        Assert.NotNull(interrupted);
+        Assert.Contains("Interrupted: the instance running it stopped (portal-killed-1)", Normalise(interrupted.TextContent), StringComparison.Ordinal);
         Assert.Contains("portal-killed-1", runPage.QuerySelector("[data-testid=sync-run-instance]")!.TextContent, StringComparison.Ordinal);
 
         var started = await StartAsync(harness.App, harness.ConnectionId);
@@ -60,8 +59,9 @@ public sealed class SyncRecoveryTests(ITestOutputHelper output)
         Assert.Equal(SyncRunStatus.Failed, orphan.Status);
         Assert.NotNull(orphan.FinishedAt);
         Assert.Contains(orphan.ErrorList, e => e.StartsWith("Interrupted: the instance running it stopped (portal-killed-1)", StringComparison.Ordinal));
-        var history = (await GetPageAsync(admin, $"/admin/connections/{harness.ConnectionId}")).QuerySelector($"[data-testid=sync-run][data-run-id='{run}']");
-        Assert.Equal("failed", history?.GetAttribute("data-status"));
+        var ended = await GetPageAsync(admin, $"/admin/connections/{harness.ConnectionId}/syncs/{run}");
+        Assert.Equal("Failed", ended.QuerySelector("[data-testid=sync-run-status]")!.TextContent.Trim());
+        Assert.Null(ended.QuerySelector("[data-testid=sync-interrupted]"));
     }
 
     [Fact]

@@ -1,5 +1,9 @@
+using HarborPortal.Data;
+using HarborPortal.Features.Connections;
 using HarborPortal.Harbor;
 using HarborPortal.HarborSimulator;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using Sim = HarborPortal.HarborSimulator.HarborSimulator;
 
 namespace HarborPortal.Tests.Infrastructure;
@@ -16,4 +20,26 @@ public static class SimulatorConnections
         CaCertificatePem = simulator.CaCertificatePem,
         Timeout = TimeSpan.FromSeconds(10),
     };
+
+    /// <summary>
+    /// Saves the simulator as the connection "sim" with the portal's robot, its secret protected by that portal's keys
+    /// (on several instances: the shared keys), straight in the database. Returns the connection's id.
+    /// </summary>
+    public static async Task<long> AddAsync(IServiceProvider services, Sim simulator)
+    {
+        await using var db = await services.GetRequiredService<IDbContextFactory<PortalDbContext>>().CreateDbContextAsync();
+        var connection = new HarborConnection
+        {
+            Name = "sim",
+            BaseUrl = simulator.BaseAddress.ToString().TrimEnd('/'),
+            UserName = DefaultScenario.PortalRobot,
+            ProtectedSecret = services.GetRequiredService<ConnectionSecrets>().Protect(DefaultScenario.PortalRobotSecret),
+            AllowInsecureHttp = true,
+            CaCertificatePem = simulator.CaCertificatePem,
+            Enabled = true,
+        };
+        db.HarborConnections.Add(connection);
+        await db.SaveChangesAsync();
+        return connection.Id;
+    }
 }

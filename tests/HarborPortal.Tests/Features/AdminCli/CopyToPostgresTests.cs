@@ -204,22 +204,9 @@ public sealed class CopyToPostgresTests(ITestOutputHelper output) : IAsyncLifeti
     /// <summary>A sync from the simulator, a decision, a comment, an API token, a session, a schedule and threat data.</summary>
     private static async Task<(long ConnectionId, long FindingId, string Vulnerability)> SeedAsync(PortalApplication app, Sim simulator)
     {
-        long connectionId;
+        var connectionId = await SimulatorConnections.AddAsync(app.Services, simulator);
         await using (var db = app.CreateDbContext())
         {
-            var connection = new HarborConnection
-            {
-                Name = "sim",
-                BaseUrl = simulator.BaseAddress.ToString().TrimEnd('/'),
-                UserName = DefaultScenario.PortalRobot,
-                ProtectedSecret = app.Services.GetRequiredService<ConnectionSecrets>().Protect(DefaultScenario.PortalRobotSecret),
-                AllowInsecureHttp = true,
-                CaCertificatePem = simulator.CaCertificatePem,
-                Enabled = true,
-            };
-            db.HarborConnections.Add(connection);
-            await db.SaveChangesAsync();
-            connectionId = connection.Id;
             db.SyncSchedules.Add(new SyncSchedule { ConnectionId = connectionId, Kind = ScheduleKind.Daily, TimeOfDay = new TimeOnly(2, 30), UpdatedAt = DateTimeOffset.UtcNow, UpdatedBy = "sam" });
             db.KevEntries.Add(new KevEntry { CveId = "CVE-2024-0001", Name = "Known exploited", DateAdded = new DateOnly(2024, 1, 15), DueDate = new DateOnly(2024, 2, 5) });
             db.EpssScores.Add(new EpssScore { CveId = "CVE-2024-0001", Probability = 0.97531, Percentile = 0.999 });

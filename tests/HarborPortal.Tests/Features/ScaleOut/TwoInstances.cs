@@ -62,24 +62,8 @@ internal sealed class TwoInstances : IAsyncDisposable
     }
 
     /// <summary>A connection to the simulator, saved through A (its secret protected with the shared keys).</summary>
-    public async Task<long> AddSimulatorConnectionAsync(Sim simulator)
-    {
-        await using var scope = A.Services.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<PortalDbContext>();
-        var connection = new HarborConnection
-        {
-            Name = "sim",
-            BaseUrl = simulator.BaseAddress.ToString().TrimEnd('/'),
-            UserName = DefaultScenario.PortalRobot,
-            ProtectedSecret = scope.ServiceProvider.GetRequiredService<ConnectionSecrets>().Protect(DefaultScenario.PortalRobotSecret),
-            AllowInsecureHttp = true,
-            CaCertificatePem = simulator.CaCertificatePem,
-            Enabled = true,
-        };
-        db.HarborConnections.Add(connection);
-        await db.SaveChangesAsync();
-        return connection.Id;
-    }
+    public Task<long> AddSimulatorConnectionAsync(Sim simulator)
+        => SimulatorConnections.AddAsync(A.Services, simulator);
 
     /// <summary>Triggers wait while both schedulers stand by: runs stay Pending for the test to look at.</summary>
     public async Task PauseJobsAsync()

@@ -233,23 +233,7 @@ public sealed class SyncRecoveryTests(ITestOutputHelper output)
         return [.. rows.Select(r => $"{r.Key.ConnectionId} {r.Key.ProjectName} {r.Key.SourceTool} {r.Key.Severity} {r.Key.Priority} {r.Key.Status}: {r.Count}").Order(StringComparer.Ordinal)];
     }
 
-    private static async Task<long> AddSimulatorAsync(PortalApplication app, Sim simulator)
-    {
-        await using var db = app.CreateDbContext();
-        var connection = new HarborConnection
-        {
-            Name = "sim",
-            BaseUrl = simulator.BaseAddress.ToString().TrimEnd('/'),
-            UserName = DefaultScenario.PortalRobot,
-            ProtectedSecret = app.Services.GetRequiredService<ConnectionSecrets>().Protect(DefaultScenario.PortalRobotSecret),
-            AllowInsecureHttp = true,
-            CaCertificatePem = simulator.CaCertificatePem,
-            Enabled = true,
-        };
-        db.HarborConnections.Add(connection);
-        await db.SaveChangesAsync();
-        return connection.Id;
-    }
+    private static Task<long> AddSimulatorAsync(PortalApplication app, Sim simulator) => SimulatorConnections.AddAsync(app.Services, simulator);
 
     // Reads the run straight from the shared database (instance A may be dead, and B may not have started).
     private async Task<SyncRun> WaitForRunAsync(IReadOnlyDictionary<string, string?> settings, long runId, Func<SyncRun, bool> condition, int seconds = 60)

@@ -51,21 +51,7 @@ public sealed class WebhookTests(ITestOutputHelper output) : IAsyncLifetime
         _app.StartServer();
         _portal = new Uri($"http://127.0.0.1:{port}/");
 
-        await using var scope = _app.Services.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<PortalDbContext>();
-        var connection = new HarborConnection
-        {
-            Name = "sim",
-            BaseUrl = _simulator.BaseAddress.ToString().TrimEnd('/'),
-            UserName = DefaultScenario.PortalRobot,
-            ProtectedSecret = scope.ServiceProvider.GetRequiredService<ConnectionSecrets>().Protect(DefaultScenario.PortalRobotSecret),
-            AllowInsecureHttp = true,
-            CaCertificatePem = _simulator.CaCertificatePem,
-            Enabled = true,
-        };
-        db.HarborConnections.Add(connection);
-        await db.SaveChangesAsync();
-        _connectionId = connection.Id;
+        _connectionId = await SimulatorConnections.AddAsync(_app.Services, _simulator);
     }
 
     public async Task DisposeAsync()

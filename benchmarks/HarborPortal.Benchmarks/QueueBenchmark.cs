@@ -681,7 +681,9 @@ internal sealed class SyntheticFindings
         var tool = random.Next(1000) switch { < 970 => SourceTools[0], < 995 => SourceTools[1], _ => SourceTools[2] };
         var finding = new Finding
         {
-            Identity = Finding.IdentityOf(connection, repository, digest, vulnerability.Id, vulnerability.Package, "1.0." + index % 17) + (index >= 10_000_000 ? "x" : ""),
+            // The ingestion step's extra rows (index ≥ 10,000,000) must not collide with the seeded ones; the marker goes
+            // into the hashed key, since an identity is exactly 64 hex characters (PostgreSQL's varchar(64) enforces it).
+            Identity = Finding.IdentityOf(connection, repository, digest, vulnerability.Id, vulnerability.Package, "1.0." + index % 17 + (index >= 10_000_000 ? "+extra" : "")),
             ConnectionId = connection,
             ProjectName = project,
             RepositoryName = repository,

@@ -39,6 +39,7 @@ public sealed class SyncWriter : IDisposable
     private readonly List<DbCommand> _commands = [];
     private readonly List<long> _reopened = [];
     private readonly PendingInserts? _pending;
+    private readonly BatchedReads? _batched;
     private (long CacheSize, long Synchronous)? _restore;
     private readonly HashSet<DbCommand> _prepared = [];
 
@@ -129,6 +130,19 @@ public sealed class SyncWriter : IDisposable
             // PostgreSQL's ids come from a sequence that other transactions draw from too: "above the largest id" is not
             // "ours" there, so the new rows' ids come back from the INSERT itself.
             _pending = new PendingInserts(Command(PendingInserts.Sql, [.. PendingInserts.Parameters, ("@connection", integer), ("@status", number), ("@now", date), ("@run", integer)]));
+            // …and the batch's stored findings come in one read, and "last seen" moves in one UPDATE for the batch: an unchanged
+            // re-sync was three round trips per artifact, and each UPDATE statement also runs the counting trigger once.
+            _batched = new BatchedReads(
+                // LATERAL with OFFSET 0 (which keeps the planner from flattening it into a join): one index seek per artifact
+                // whatever the statistics say. During a first sync the table grows faster than ANALYZE follows, and a hash
+                // join planned on stale estimates scanned all the connection's findings for every batch.
+                Command($"SELECT f.*, a.repository, a.digest FROM unnest(@repositories, @digests) AS a(repository, digest) CROSS JOIN LATERAL (" +
+                    $"SELECT \"Id\", \"Identity\", \"Status\", {EvidenceColumns} FROM \"Findings\" " +
+                    $"WHERE \"ConnectionId\" = @connection AND \"RepositoryName\" = a.repository AND \"Digest\" = a.digest AND {harborOnly} OFFSET 0) AS f",
+                    ("@repositories", PendingInserts.ArrayType), ("@digests", PendingInserts.ArrayType), ("@connection", integer)),
+                // The unchanged findings' ids were read with the batch: a seek by primary key each.
+                Command($"UPDATE \"Findings\" SET \"LastSeenAt\" = @now WHERE \"Id\" = ANY(@ids) AND \"Status\" <> {(int)FindingStatus.Resolved} AND \"LastSeenAt\" <> @now",
+                    ("@now", date), ("@ids", PendingInserts.ArrayType)));
         }
     }
 
@@ -167,6 +181,7 @@ public sealed class SyncWriter : IDisposable
         _reopened.Clear();
         var lastIdBefore = _pending is null ? Convert.ToInt64(_maxFindingId.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture) : long.MaxValue;
         var inserted = new List<long>();
+        _batched?.Read(batch, _connectionId, ReadStored);
         foreach (var outcome in batch)
         {
             switch (outcome.Kind)
@@ -197,6 +212,7 @@ public sealed class SyncWriter : IDisposable
             }
         }
 
+        _batched?.TouchAll(now);
         if (_pending is not null)
         {
             _pending.Flush(_connectionId, now, _runId, inserted);
@@ -219,7 +235,7 @@ public sealed class SyncWriter : IDisposable
 
     private FindingCounts ApplyReport(ArtifactOutcome outcome, object now)
     {
-        var existing = ReadExisting(outcome);
+        var existing = _batched?.Take(outcome) ?? ReadExisting(outcome);
         int @new = 0, updated = 0, resolved = 0, reopened = 0, unchanged = 0;
         var reported = new HashSet<string>(StringComparer.Ordinal);
         foreach (var finding in outcome.Findings)
@@ -264,6 +280,7 @@ public sealed class SyncWriter : IDisposable
             }
             else
             {
+                _batched?.Touch(stored.Id);
                 unchanged++;
             }
         }
@@ -278,9 +295,9 @@ public sealed class SyncWriter : IDisposable
             }
         }
 
-        if (unchanged > 0)
+        if (unchanged > 0 && _batched is null)
         {
-            // Reported again as they were: only "last seen" moves, in one statement for the artifact.
+            // Reported again as they were: only "last seen" moves, in one statement for the artifact (PostgreSQL: for the batch).
             Execute(_touch, now, _connectionId, outcome.RepositoryName, outcome.Digest);
         }
 
@@ -294,16 +311,19 @@ public sealed class SyncWriter : IDisposable
         using var reader = _existing.ExecuteReader();
         while (reader.Read())
         {
-            var stored = new StoredFinding(
-                reader.GetInt64(0), reader.GetString(1), reader.GetInt32(2), reader.GetString(3), reader.GetString(4), reader.GetInt32(5),
-                reader.IsDBNull(6) ? null : reader.GetDouble(6), reader.IsDBNull(7) ? null : reader.GetString(7), reader.GetString(8), reader.GetString(9),
-                reader.GetString(10), reader.GetString(11), reader.IsDBNull(12) ? null : reader.GetString(12), reader.IsDBNull(13) ? null : reader.GetString(13),
-                reader.GetInt32(14), reader.IsDBNull(15) ? null : reader.GetBoolean(15), reader.IsDBNull(16) ? null : StoredDate(_dialect.ReadDate(reader, 16), reader, 16));
+            var stored = ReadStored(reader);
             existing[stored.Identity] = stored;
         }
 
         return existing;
     }
+
+    // The columns of _existing, in its order (BatchedReads' read adds the artifact after them).
+    private StoredFinding ReadStored(DbDataReader reader) => new(
+        reader.GetInt64(0), reader.GetString(1), reader.GetInt32(2), reader.GetString(3), reader.GetString(4), reader.GetInt32(5),
+        reader.IsDBNull(6) ? null : reader.GetDouble(6), reader.IsDBNull(7) ? null : reader.GetString(7), reader.GetString(8), reader.GetString(9),
+        reader.GetString(10), reader.GetString(11), reader.IsDBNull(12) ? null : reader.GetString(12), reader.IsDBNull(13) ? null : reader.GetString(13),
+        reader.GetInt32(14), reader.IsDBNull(15) ? null : reader.GetBoolean(15), reader.IsDBNull(16) ? null : StoredDate(_dialect.ReadDate(reader, 16), reader, 16));
 
     // The date as Stamp writes it, so that "same evidence" compares like with like (SQLite: the stored long as it is).
     private object StoredDate(DateTimeOffset read, DbDataReader reader, int ordinal) => _dialect.IsPostgres ? read : reader.GetInt64(ordinal);
@@ -408,6 +428,64 @@ public sealed class SyncWriter : IDisposable
             && Title == f.Title && Description == f.Description && Links == f.Links && ArtifactDigests == f.ArtifactDigests
             && ScannerName == f.ScannerName && ScannerVersion == f.ScannerVersion
             && (Priority == (int)f.Priority || Status == (int)FindingStatus.RiskAccepted) && ProjectIsPublic == f.ProjectIsPublic && Equals(ImagePushedAt, imagePushedAt);
+    }
+
+    /// <summary>
+    /// PostgreSQL only: the stored findings of the batch's reported artifacts, read in one query before the batch is applied,
+    /// and the findings reported again unchanged, whose "last seen" moves in one UPDATE after it. An artifact named more than
+    /// once in a batch (rare) is read when it comes, since an earlier outcome of the batch may have changed its findings.
+    /// </summary>
+    private sealed class BatchedReads(DbCommand read, DbCommand touch)
+    {
+        private readonly Dictionary<(string Repository, string Digest), Dictionary<string, StoredFinding>> _stored = [];
+        private readonly List<long> _touch = [];
+
+        public void Read(IReadOnlyList<ArtifactOutcome> batch, long connectionId, Func<DbDataReader, StoredFinding> readStored)
+        {
+            _stored.Clear();
+            _touch.Clear();
+            var once = batch.CountBy(o => (o.RepositoryName, o.Digest)).Where(c => c.Value == 1).Select(c => c.Key).ToHashSet();
+            var reports = batch.Where(o => o.Kind == ArtifactOutcomeKind.Report && once.Contains((o.RepositoryName, o.Digest))).ToList();
+            if (reports.Count == 0)
+            {
+                return;
+            }
+
+            foreach (var outcome in reports)
+            {
+                _stored[(outcome.RepositoryName, outcome.Digest)] = new(StringComparer.Ordinal);
+            }
+
+            read.Parameters[0].Value = reports.Select(o => o.RepositoryName).ToArray();
+            read.Parameters[1].Value = reports.Select(o => o.Digest).ToArray();
+            read.Parameters[2].Value = connectionId;
+            using var reader = read.ExecuteReader();
+            while (reader.Read())
+            {
+                var stored = readStored(reader);
+                _stored[(reader.GetString(17), reader.GetString(18))][stored.Identity] = stored;
+            }
+        }
+
+        /// <summary>The artifact's stored findings if they were read with the batch (each only once), else null.</summary>
+        public Dictionary<string, StoredFinding>? Take(ArtifactOutcome outcome) =>
+            _stored.Remove((outcome.RepositoryName, outcome.Digest), out var stored) ? stored : null;
+
+        /// <summary>A stored finding reported again as it was: only its "last seen" moves, with the batch's others.</summary>
+        public void Touch(long findingId) => _touch.Add(findingId);
+
+        public void TouchAll(object now)
+        {
+            if (_touch.Count == 0)
+            {
+                return;
+            }
+
+            touch.Parameters[0].Value = now;
+            touch.Parameters[1].Value = _touch.ToArray();
+            touch.ExecuteNonQuery();
+            _touch.Clear();
+        }
     }
 
     /// <summary>

@@ -201,6 +201,10 @@ public sealed class PostgresCopy(TextWriter output, TextWriter error)
         });
         await target.SaveChangesAsync(cancellationToken);
 
+        // COPY gathers no statistics: until autovacuum got round to the new tables, the first queue pages after the switch
+        // would be planned as if they were empty (sequential scans of a million findings).
+        await ExecuteAsync(postgres, "ANALYZE", cancellationToken);
+
         output.WriteLine($"Copied and verified {totalRows:N0} rows in {checks.Count} tables to {targetName} in {clock.Elapsed.TotalSeconds:N1} s.");
         output.WriteLine(keyNote);
         output.WriteLine("Quartz's tables were not copied: the portal recreates every sync schedule from SyncSchedules at its first start on PostgreSQL (the Jobs page's run history starts afresh).");

@@ -116,6 +116,11 @@ public sealed class CopyToPostgresTests(ITestOutputHelper output) : IAsyncLifeti
             .Select(c => ((c.ConnectionId, c.ProjectName, c.SourceTool, c.Severity, c.Priority, c.Status, c.FixAvailable), c.Count)).OrderBy(g => g.ToString(), StringComparer.Ordinal).ToList();
         Assert.Equal(recount, counts);
 
+        // The copied tables were analyzed: the planner knows how many findings there are before autovacuum looks.
+        var analyzed = await postgres.Database.SqlQueryRaw<long>(
+            "SELECT coalesce(reltuples, -1)::bigint AS \"Value\" FROM pg_class WHERE relname = 'Findings' AND relkind = 'r'").SingleAsync();
+        Assert.Equal(before["Findings"].Count, analyzed);
+
         // The portal on the copy, with the same data directory (its keys): the finding and its decision are there, and
         // the connection's stored secret still decrypts: a sync against the simulator succeeds and changes nothing.
         await using var postgresApp = new PortalApplication(

@@ -98,7 +98,7 @@ public sealed class FindingQueue(PortalDbContext db)
     {
         var view = FindingCursor.ViewOf(filter with { Group = FindingGrouping.None });
         var cursor = after is null ? null : FindingCursor.Decode(after, view) ?? throw new InvalidCursorException();
-        var sql = new FindingSql(filter with { Group = FindingGrouping.None }, scope, _dialect);
+        var sql = await SqlAsync(filter with { Group = FindingGrouping.None }, scope, cancellationToken);
 
         var sortColumn = FindingSql.SortColumn(filter.Sort);
         var direction = filter.Ascending ? "ASC" : "DESC";
@@ -171,7 +171,7 @@ public sealed class FindingQueue(PortalDbContext db)
     /// </summary>
     public async Task<FindingFacets> FacetsAsync(FindingFilter filter, FindingScope scope, CancellationToken cancellationToken = default)
     {
-        var sql = new FindingSql(filter, scope, _dialect);
+        var sql = await SqlAsync(filter, scope, cancellationToken);
         var narrowing = sql.Terms.Where(t => !t.InFacetCounts).ToList();
         var scopeTerm = sql.Terms.Where(t => t.Name == "scope").ToList();
         string text;
@@ -243,7 +243,7 @@ public sealed class FindingQueue(PortalDbContext db)
     /// <summary>How many distinct vulnerabilities the filtered findings are occurrences of.</summary>
     public async Task<long> CountVulnerabilitiesAsync(FindingFilter filter, FindingScope scope, CancellationToken cancellationToken = default)
     {
-        var sql = new FindingSql(filter, scope, _dialect);
+        var sql = await SqlAsync(filter, scope, cancellationToken);
         long count = 0;
         await ReadAsync($"SELECT count(DISTINCT \"VulnerabilityId\") FROM \"Findings\" WHERE {FindingSql.Where(sql.Terms)}", sql,
             reader => count = reader.GetInt64(0), cancellationToken);
@@ -259,7 +259,7 @@ public sealed class FindingQueue(PortalDbContext db)
             return new GroupPage<VulnerabilityGroup>([], null);
         }
 
-        var sql = new FindingSql(filter, scope, _dialect);
+        var sql = await SqlAsync(filter, scope, cancellationToken);
         var ids = string.Join(", ", keys.Select(k => sql.Parameter(k[0])));
         var groups = new Dictionary<string, VulnerabilityGroup>(StringComparer.Ordinal);
         await ReadAsync(
@@ -281,7 +281,7 @@ public sealed class FindingQueue(PortalDbContext db)
             return new GroupPage<ImageGroup>([], null);
         }
 
-        var sql = new FindingSql(filter, scope, _dialect);
+        var sql = await SqlAsync(filter, scope, cancellationToken);
         var images = string.Join(", ", keys.Select(k => $"({sql.Parameter(long.Parse(k[0], CultureInfo.InvariantCulture))}, {sql.Parameter(k[1])}, {sql.Parameter(k[2])})"));
         var groups = new Dictionary<string, ImageGroup>(StringComparer.Ordinal);
         await ReadAsync(
@@ -300,6 +300,27 @@ public sealed class FindingQueue(PortalDbContext db)
 
         static string ImageKey(string connection, string repository, string digest) => $"{connection}|{repository}@{digest}";
     }
+
+    /// <summary>
+    /// The filter's SQL. On PostgreSQL a package text is first turned into the names it matches (one trigram index read):
+    /// as a subquery its row count is a guess of one, and the planner then read every finding of ~85 packages matching
+    /// "ssl" to sort them (0.5 s on a million findings); with the names as an array it knows there are 68,000 and walks
+    /// the sort order instead (7 ms). A text matching very many names stays a subquery.
+    /// </summary>
+    private async Task<FindingSql> SqlAsync(FindingFilter filter, FindingScope scope, CancellationToken cancellationToken)
+    {
+        if (!_dialect.IsPostgres || filter.Package is not { } package)
+        {
+            return new FindingSql(filter, scope, _dialect);
+        }
+
+        var lookup = new FindingSql(new FindingFilter(), FindingScope.Everything, _dialect);
+        var names = new List<string>();
+        await ReadAsync($"{lookup.PackageNamesMatching(package)} LIMIT {MaxPackageNames + 1}", lookup, reader => names.Add(reader.GetString(0)), cancellationToken);
+        return new FindingSql(filter, scope, _dialect, names.Count <= MaxPackageNames ? names : null);
+    }
+
+    private const int MaxPackageNames = 1000;
 
     /// <summary>
     /// Up to <paramref name="limit"/> known values of a many-valued filter containing <paramref name="text"/> (from three
@@ -366,7 +387,7 @@ public sealed class FindingQueue(PortalDbContext db)
         limit = Math.Clamp(limit, 1, MaxPageSize);
         var view = FindingCursor.ViewOf(filter);
         var cursor = after is null ? null : FindingCursor.Decode(after, view) ?? throw new InvalidCursorException();
-        var sql = new FindingSql(filter, scope, _dialect);
+        var sql = await SqlAsync(filter, scope, cancellationToken);
         var aggregate = GroupAggregate(filter.Sort);
         var direction = filter.Ascending ? "ASC" : "DESC";
         var beyond = filter.Ascending ? ">" : "<";

@@ -33,12 +33,17 @@ internal sealed class FindingSql
 {
     private readonly List<SqlValue> _parameters = [];
 
-    public FindingSql(FindingFilter filter, FindingScope scope, SqlDialect dialect)
+    /// <param name="packageNames">PostgreSQL: the package names the filter's text matches, read beforehand
+    /// (<see cref="FindingQueue"/>), so that the planner sees how many findings they have; null: matched inside the query.</param>
+    public FindingSql(FindingFilter filter, FindingScope scope, SqlDialect dialect, IReadOnlyList<string>? packageNames = null)
     {
         Filter = filter;
         Dialect = dialect;
+        _packageNames = packageNames;
         Terms = BuildTerms(filter, scope);
     }
+
+    private readonly IReadOnlyList<string>? _packageNames;
 
     public FindingFilter Filter { get; }
 
@@ -258,7 +263,10 @@ internal sealed class FindingSql
 
         if (filter.Package is { } package)
         {
-            terms.Add(new FilterTerm("package", $"\"PackageName\" IN ({PackageNamesMatching(package)})", "IX_Findings_PackageName_Priority", InFacetCounts: false));
+            var names = _packageNames is { } known ? Parameter(known.ToArray()) : null;
+            terms.Add(new FilterTerm("package",
+                names is null ? $"\"PackageName\" IN ({PackageNamesMatching(package)})" : $"\"PackageName\" = ANY({names})",
+                "IX_Findings_PackageName_Priority", InFacetCounts: false));
         }
 
         if (filter.FirstSeenFrom is not null || filter.FirstSeenTo is not null)

@@ -68,8 +68,8 @@ internal sealed class TwoInstances : IAsyncDisposable
     /// <summary>Triggers wait while both schedulers stand by: runs stay Pending for the test to look at.</summary>
     public async Task PauseJobsAsync()
     {
-        await (await A.Services.GetRequiredService<ISchedulerFactory>().GetScheduler()).Standby();
-        await (await B.Services.GetRequiredService<ISchedulerFactory>().GetScheduler()).Standby();
+        await Schedulers.StandbyAsync(A.Services);
+        await Schedulers.StandbyAsync(B.Services);
     }
 
     public async Task ResumeJobsAsync()

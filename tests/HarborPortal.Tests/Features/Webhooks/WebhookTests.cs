@@ -492,7 +492,7 @@ public sealed class WebhookTests(ITestOutputHelper output) : IAsyncLifetime
     }
 
     // Triggers wait while the scheduler stands by: the runs webhooks ask for stay Pending for the test to look at.
-    private async Task PauseSyncsAsync() => await (await _app.Services.GetRequiredService<ISchedulerFactory>().GetScheduler()).Standby();
+    private Task PauseSyncsAsync() => Schedulers.StandbyAsync(_app.Services);
 
     private async Task ResumeSyncsAsync() => await (await _app.Services.GetRequiredService<ISchedulerFactory>().GetScheduler()).Start();
 

@@ -25,15 +25,16 @@ public static class SimulatorConnections
     /// Saves the simulator as the connection "sim" with the portal's robot, its secret protected by that portal's keys
     /// (on several instances: the shared keys), straight in the database. Returns the connection's id.
     /// </summary>
-    public static async Task<long> AddAsync(IServiceProvider services, Sim simulator)
+    /// <param name="url">Another address for it (e.g. a closed port, for a Harbor that cannot be reached).</param>
+    public static async Task<long> AddAsync(IServiceProvider services, Sim simulator, string name = "sim", string secret = DefaultScenario.PortalRobotSecret, Uri? url = null)
     {
         await using var db = await services.GetRequiredService<IDbContextFactory<PortalDbContext>>().CreateDbContextAsync();
         var connection = new HarborConnection
         {
-            Name = "sim",
-            BaseUrl = simulator.BaseAddress.ToString().TrimEnd('/'),
+            Name = name,
+            BaseUrl = (url ?? simulator.BaseAddress).ToString().TrimEnd('/'),
             UserName = DefaultScenario.PortalRobot,
-            ProtectedSecret = services.GetRequiredService<ConnectionSecrets>().Protect(DefaultScenario.PortalRobotSecret),
+            ProtectedSecret = services.GetRequiredService<ConnectionSecrets>().Protect(secret),
             AllowInsecureHttp = true,
             CaCertificatePem = simulator.CaCertificatePem,
             Enabled = true,

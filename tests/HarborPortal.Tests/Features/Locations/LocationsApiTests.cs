@@ -25,7 +25,7 @@ public sealed class LocationsApiTests(ITestOutputHelper output) : IAsyncLifetime
         _simulator = await Sim.StartAsync();
         _client = _app.CreateClient();
         _adminToken = await ApiTokenTests.CreateTokenAsync(_app, "automation", PortalRoles.Admin);
-        _connectionId = await LocationsTestSupport.AddConnectionAsync(_app, _simulator);
+        _connectionId = await SimulatorConnections.AddAsync(_app.Services, _simulator);
     }
 
     public async Task DisposeAsync()

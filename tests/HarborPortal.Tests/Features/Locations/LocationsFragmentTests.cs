@@ -25,7 +25,7 @@ public sealed class LocationsFragmentTests(ITestOutputHelper output) : IAsyncLif
         _app = CreateApp(output, o => o.PreviewBudget = TimeSpan.FromSeconds(2));
         _admin = _app.CreateClientWithCookies();
         await _app.SignInAsAsync(_admin, "alice", PortalRoles.Admin);
-        _id = await AddConnectionAsync(_app, _simulator);
+        _id = await SimulatorConnections.AddAsync(_app.Services, _simulator);
         _token = await PortalApplication.GetAntiforgeryTokenAsync(_admin, Base());
         _simulator.ResetStatistics();
     }

@@ -26,7 +26,7 @@ public sealed class LocationsPageTests(ITestOutputHelper output) : IAsyncLifetim
         _app = CreateApp(output);
         _admin = _app.CreateClientWithCookies();
         await _app.SignInAsAsync(_admin, "alice", PortalRoles.Admin);
-        _id = await AddConnectionAsync(_app, _simulator);
+        _id = await SimulatorConnections.AddAsync(_app.Services, _simulator);
     }
 
     public async Task DisposeAsync()
@@ -224,7 +224,7 @@ public sealed class LocationsPageTests(ITestOutputHelper output) : IAsyncLifetim
             closedPort = ((IPEndPoint)listener.LocalEndpoint).Port;
         }
 
-        var unreachable = await AddConnectionAsync(_app, _simulator, "gone", url: new Uri($"http://127.0.0.1:{closedPort}"));
+        var unreachable = await SimulatorConnections.AddAsync(_app.Services, _simulator, "gone", url: new Uri($"http://127.0.0.1:{closedPort}"));
 
         var page = await GetAsync($"/admin/connections/{unreachable}/locations");
 

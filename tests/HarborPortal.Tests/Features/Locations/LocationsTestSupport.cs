@@ -26,26 +26,6 @@ internal static class LocationsTestSupport
             }
         });
 
-    /// <summary>Registers the simulator as a connection (the portal robot, its CA trusted) and returns its id.</summary>
-    public static async Task<long> AddConnectionAsync(PortalApplication app, Sim simulator, string name = "sim", string secret = DefaultScenario.PortalRobotSecret, Uri? url = null)
-    {
-        await using var scope = app.Services.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<PortalDbContext>();
-        var connection = new HarborConnection
-        {
-            Name = name,
-            BaseUrl = (url ?? simulator.BaseAddress).ToString().TrimEnd('/'),
-            UserName = DefaultScenario.PortalRobot,
-            ProtectedSecret = scope.ServiceProvider.GetRequiredService<ConnectionSecrets>().Protect(secret),
-            AllowInsecureHttp = true,
-            CaCertificatePem = simulator.CaCertificatePem,
-            Enabled = true,
-        };
-        db.HarborConnections.Add(connection);
-        await db.SaveChangesAsync();
-        return connection.Id;
-    }
-
     public static async Task SaveAsync(PortalApplication app, long connectionId, ScanLocations selection)
     {
         await using var db = app.CreateDbContext();
